@@ -1,0 +1,113 @@
+"""Per-call state reachable from every tool through ``RunContext[CallContext]``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from agent.call_store import CallStateStore
+from agent.events import CallEvents
+from agent.workflow import CallState
+from payment_tools.capture import KeySource
+from payment_tools.desk import PaymentDesk
+from payment_tools.keypad import KeypadRouter
+from prompts import PromptBook
+from voicepay.accounts import AccountRepository
+from voicepay.settings import Settings
+
+if TYPE_CHECKING:
+    from livekit.agents import AgentSession
+
+    from agent.handoff import HandoffQueue
+    from agent.lockout import AuthLockout
+    from voicepay.receipts import ReceiptSender
+
+T = TypeVar("T")
+
+
+@dataclass
+class CallServices:
+    """Process-wide services shared by every call a worker handles."""
+
+    settings: Settings
+    calls: CallStateStore
+    accounts: AccountRepository
+    handoffs: HandoffQueue
+    desk: PaymentDesk
+    receipts: ReceiptSender
+    lockout: AuthLockout
+
+
+@dataclass
+class CallContext:
+    """Everything one call's tools need; the ``userdata`` of its ``AgentSession``."""
+
+    call_id: str
+    services: CallServices
+    prompts: PromptBook
+    keypad: KeypadRouter
+    events: CallEvents
+    session: AgentSession[CallContext] | None = None
+    capturing: bool = field(default=False)
+    hangup: asyncio.Event = field(default_factory=asyncio.Event)
+    greeted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def settings(self) -> Settings:
+        """The process configuration."""
+        return self.services.settings
+
+    @property
+    def language(self) -> str:
+        """The language prompts are spoken in."""
+        return self.prompts.language
+
+    def request_hangup(self) -> None:
+        """Ask the runtime to hang up once the agent has finished speaking."""
+        self.hangup.set()
+
+    async def state(self) -> CallState:
+        """The call's current workflow state, from Redis."""
+        return await self.services.calls.load(self.call_id)
+
+    async def update(self, change: Callable[[CallState], T]) -> tuple[CallState, T]:
+        """Apply a workflow transition atomically and report any step change."""
+        before = await self.services.calls.load(self.call_id)
+        state, result = await self.services.calls.update(self.call_id, change)
+        if state.step is not before.step:
+            self.events.emit("step", source=before.step.value, target=state.step.value)
+        return state, result
+
+    async def say(self, text: str, *, in_context: bool) -> None:
+        """Speak ``text`` to the caller; ``in_context`` adds it to the LLM's chat context.
+
+        Speech added to the context reaches the transcript through the session's conversation
+        items; speech kept out of it (keypad prompts) is reported here.
+        """
+        if not in_context:
+            self.events.emit("agent_said", text=text, in_context=False)
+        if self.session is not None:
+            await self.session.say(text, add_to_chat_ctx=in_context)
+
+    @asynccontextmanager
+    async def keypad_only(self) -> AsyncIterator[KeySource]:
+        """Hold the keypad exclusively with the caller's speech shut out.
+
+        While inside, the caller's audio input is disabled (nothing reaches VAD, STT, the LLM or the
+        recorder) and text-mode speech is dropped by the ingress.
+        """
+        async with self.keypad.exclusive() as keys:
+            session = self.session
+            audio = session is not None and session.input.audio is not None
+            self.capturing = True
+            if audio and session is not None:
+                session.input.set_audio_enabled(False)
+            try:
+                yield keys
+            finally:
+                self.capturing = False
+                if audio and session is not None:
+                    session.input.set_audio_enabled(True)

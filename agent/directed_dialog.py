@@ -1,0 +1,161 @@
+"""The directed-dialog policy: a deterministic stand-in for the LLM.
+
+It runs every call when no LLM is configured, and takes over mid-call when the real LLM errors or
+times out, so a call never dead-ends. It decides from the call's workflow state (read from Redis)
+and the last thing that happened: a tool answer (speak its ``say`` and chain the step that must
+follow) or a caller utterance (understood by :mod:`agent.nlu`). It only ever proposes tool calls;
+the tools and the workflow still decide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import llm
+
+from agent.nlu import Intent, detect_intents, parse_account_number, parse_amount, parse_yes_no
+from agent.tool_reply import parse_tool_reply
+from agent.workflow import CallState, ChargeState, Step
+from prompts import PromptBook
+
+KEYPAD_PREFIX = "[keypad]"
+REDACTION_MARK = "[card data removed]"
+
+_CHAINS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+    ("identify_account", "found"): ("verify_identity", {}),
+    ("identify_account", "too_many_attempts"): (
+        "transfer_to_human",
+        {"reason": "identification_failed"},
+    ),
+    ("verify_identity", "verified"): ("get_balance", {}),
+    ("verify_identity", "not_verified"): ("verify_identity", {}),
+    ("verify_identity", "locked"): ("transfer_to_human", {"reason": "authentication_failed"}),
+    ("set_amount", "amount_set"): ("capture_card", {}),
+    ("get_balance", "nothing_due"): ("end_call", {}),
+    ("send_receipt", "receipt_sent"): ("end_call", {}),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy does this turn: say something, call a tool, or both (say first)."""
+
+    say: str | None = None
+    tool: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+def _last_relevant(chat_ctx: llm.ChatContext) -> llm.ChatItem | None:
+    for item in reversed(chat_ctx.items):
+        if item.type == "function_call_output":
+            return item
+        if item.type == "message" and item.role in ("user", "assistant"):
+            return item
+    return None
+
+
+def reprompt(state: CallState, prompts: PromptBook) -> str:
+    """The question the caller should answer at this step."""
+    key = {
+        Step.GREET: "identify.ask",
+        Step.IDENTIFY: "identify.ask",
+        Step.AMOUNT: "amount.ask",
+        Step.CAPTURE: "charge.retry_offer",
+        Step.CONFIRM: "confirm.unclear",
+        Step.RECEIPT: "receipt.offer",
+    }.get(state.step)
+    return prompts.text(key) if key else ""
+
+
+def decide(chat_ctx: llm.ChatContext, state: CallState, prompts: PromptBook) -> Decision:
+    """The policy's move for the current chat context and workflow state."""
+    last = _last_relevant(chat_ctx)
+    if last is None:
+        return Decision(say=prompts.text("greeting"))
+    if last.type == "function_call_output":
+        return _after_tool(last, state, prompts)
+    if last.type == "message" and last.role == "user":
+        return _after_caller(last.text_content or "", state, prompts)
+    return Decision()
+
+
+def _after_tool(output: llm.FunctionCallOutput, state: CallState, prompts: PromptBook) -> Decision:
+    reply = parse_tool_reply(output.output)
+    if reply is None:
+        return Decision(say=prompts.text("fallback.not_understood"))
+    transfer = reply.facts.get("transfer_reason")
+    if isinstance(transfer, str):
+        return Decision(say=reply.say, tool="transfer_to_human", arguments={"reason": transfer})
+    chained = _CHAINS.get((output.name, reply.result))
+    if chained is not None:
+        return Decision(say=reply.say, tool=chained[0], arguments=dict(chained[1]))
+    if reply.result in ("not_expected", "refused") and not reply.say:
+        return Decision(say=reprompt(state, prompts) or None)
+    return Decision(say=reply.say)
+
+
+def _after_caller(text: str, state: CallState, prompts: PromptBook) -> Decision:
+    lang = prompts.language
+    if state.step in (Step.END, Step.TRANSFER):
+        return Decision()
+    intents = detect_intents(text, lang)
+    if Intent.HUMAN in intents:
+        return Decision(tool="transfer_to_human", arguments={"reason": "caller_request"})
+    if REDACTION_MARK in text:
+        return Decision(say=_join(prompts.text("refuse.card_by_voice"), reprompt(state, prompts)))
+    if Intent.CARD_READBACK in intents:
+        return Decision(say=_join(prompts.text("refuse.card_readback"), reprompt(state, prompts)))
+    if Intent.PROMPT_INJECTION in intents:
+        return Decision(say=_join(prompts.text("refuse.injection"), reprompt(state, prompts)))
+    if Intent.GOODBYE in intents or (Intent.CANCEL in intents and state.step is not Step.CONFIRM):
+        return Decision(tool="end_call")
+    keyed = text.removeprefix(KEYPAD_PREFIX).strip() if text.startswith(KEYPAD_PREFIX) else None
+    return _by_step(text, keyed, state, prompts)
+
+
+def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook) -> Decision:
+    lang = prompts.language
+    answer = parse_yes_no(text, lang)
+    match state.step:
+        case Step.GREET | Step.IDENTIFY:
+            number = keyed if keyed and keyed.isdigit() else parse_account_number(text, lang)
+            if number:
+                return Decision(tool="identify_account", arguments={"account_number": number})
+            return Decision(say=prompts.text("identify.ask"))
+        case Step.AUTHENTICATE:
+            return Decision(tool="verify_identity")
+        case Step.BALANCE:
+            return Decision(tool="get_balance")
+        case Step.AMOUNT:
+            if answer == "no" and state.card is not None and state.readback > 0:
+                return Decision(say=prompts.text("confirm.cancelled"))
+            intent = parse_amount(text, lang, state.currency or "")
+            if intent is None:
+                return Decision(say=prompts.text("amount.error.unclear"))
+            arguments: dict[str, Any] = {"choice": intent.kind}
+            if intent.kind == "partial" and intent.money is not None:
+                arguments["amount"] = intent.money.to_decimal_str()
+            return Decision(tool="set_amount", arguments=arguments)
+        case Step.CAPTURE:
+            if answer == "no":
+                return Decision(tool="end_call")
+            return Decision(tool="capture_card")
+        case Step.CONFIRM:
+            if state.readback > 0 and state.confirmed_readback == state.readback:
+                return Decision(tool="confirm_and_charge")
+            return Decision(say=prompts.text("confirm.unclear"))
+        case Step.CHARGE:
+            if state.charge_state is ChargeState.PENDING and answer != "no":
+                return Decision(tool="confirm_and_charge")
+            return Decision(tool="transfer_to_human", arguments={"reason": "payment_unconfirmed"})
+        case Step.RECEIPT:
+            if answer == "yes":
+                return Decision(tool="send_receipt")
+            return Decision(tool="end_call")
+    return Decision(say=prompts.text("fallback.not_understood"))
+
+
+def _join(*parts: str) -> str:
+    return re.sub(r"\s+", " ", " ".join(p for p in parts if p)).strip()

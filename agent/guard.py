@@ -1,0 +1,27 @@
+"""The last guard before every LLM call: no chat context holding a card number is ever sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from livekit.agents import llm
+
+from payment_tools.redaction import contains_luhn_run
+
+
+def context_texts(chat_ctx: llm.ChatContext) -> Iterator[str]:
+    """Every piece of text in a chat context: messages, tool-call arguments and tool outputs."""
+    for item in chat_ctx.items:
+        if item.type == "message":
+            for part in item.content:
+                if isinstance(part, str):
+                    yield part
+        elif item.type == "function_call":
+            yield item.arguments
+        elif item.type == "function_call_output":
+            yield item.output
+
+
+def holds_card_number(chat_ctx: llm.ChatContext) -> bool:
+    """Whether any text in the context holds a Luhn-valid 13–19-digit run."""
+    return any(contains_luhn_run(text) for text in context_texts(chat_ctx))

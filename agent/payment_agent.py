@@ -1,0 +1,80 @@
+"""The payment agent: instructions, tools, and the three text boundaries it guards."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, AsyncIterator
+
+from livekit import rtc
+from livekit.agents import Agent, ModelSettings, llm, stt
+from livekit.agents.types import FlushSentinel
+
+from agent.call_context import CallContext
+from agent.guard import holds_card_number
+from agent.ingress import CallerIngress
+from agent.tools import ALL_TOOLS
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentAgent(Agent):
+    """Takes a caller from greeting to paid, with every step checked by the workflow.
+
+    Three boundaries keep card data out of the model: the ingress redacts every caller utterance
+    (``stt_node`` in voice mode), card capture happens inside a tool on the keypad, and
+    ``llm_node`` refuses to send any context that still holds a card number.
+
+    Args:
+        call: the call this agent serves.
+    """
+
+    def __init__(self, call: CallContext) -> None:
+        super().__init__(instructions=call.prompts.instructions(), tools=list(ALL_TOOLS))
+        self._call = call
+        self.ingress = CallerIngress(call)
+
+    async def on_enter(self) -> None:
+        """Greet the caller and open the workflow."""
+        await self._call.update(lambda state: state.start())
+        await self._call.say(self._call.prompts.text("greeting"), in_context=True)
+        self._call.greeted.set()
+
+    async def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterator[stt.SpeechEvent]:
+        """Transcribe the caller, redacting card data before anything downstream sees it."""
+        async for event in Agent.default.stt_node(self, audio, model_settings):
+            if not event.alternatives:
+                yield event
+                continue
+            if event.type is stt.SpeechEventType.FINAL_TRANSCRIPT:
+                accepted = await self.ingress.accept(event.alternatives[0].text)
+                if accepted is None:
+                    continue
+                event.alternatives[0].text = accepted
+                for alternative in event.alternatives[1:]:
+                    alternative.text = self.ingress.redact(alternative.text)
+            else:
+                for alternative in event.alternatives:
+                    alternative.text = self.ingress.redact(alternative.text)
+            yield event
+
+    async def llm_node(
+        self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
+    ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
+        """Send the context to the LLM unless it holds a card number; record what was sent."""
+        call = self._call
+        if holds_card_number(chat_ctx):
+            logger.error("card-like number in the LLM context; request blocked")
+            call.events.emit("guard_alert", boundary="llm_request")
+            call.events.emit("llm_request", blocked=True)
+            yield call.prompts.text("refuse.card_by_voice")
+            return
+        call.events.emit(
+            "llm_request",
+            blocked=False,
+            chat_ctx=chat_ctx.to_dict(exclude_timestamp=True),
+            tools=sorted(tool.id for tool in tools),
+        )
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk

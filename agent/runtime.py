@@ -1,0 +1,195 @@
+"""Wiring: services from settings, one call's context, its LLM and its ``AgentSession``."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from livekit.agents import (
+    AgentSession,
+    ConversationItemAddedEvent,
+    FunctionToolsExecutedEvent,
+    llm,
+)
+from livekit.agents import stt as stt_module
+from livekit.agents import tts as tts_module
+from livekit.agents import vad as vad_module
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from redis.asyncio import Redis
+
+from agent.call_context import CallContext, CallServices
+from agent.call_store import CallStateStore
+from agent.events import CallEvents
+from agent.handoff import HandoffQueue
+from agent.lockout import AuthLockout
+from agent.offline_llm import DirectedDialogLLM
+from agent.workflow import CallState
+from payment_tools.capture import CaptureOptions
+from payment_tools.cards import CardBrand
+from payment_tools.desk import PaymentDesk
+from payment_tools.gateway import PaymentGateway, SandboxGateway, StripeGateway
+from payment_tools.keypad import KeypadRouter
+from payment_tools.redaction import mask_card_numbers
+from prompts import PromptBook
+from voicepay.accounts import AccountRepository
+from voicepay.receipts import OutboxReceiptSender
+from voicepay.settings import Settings
+
+MAX_TOOL_STEPS = 6
+
+
+def make_gateway(settings: Settings) -> PaymentGateway:
+    """The configured processor: Stripe with a key, else the offline sandbox."""
+    if settings.gateway == "stripe":
+        key = settings.stripe_key
+        return StripeGateway(
+            api_key=key.get_secret_value() if key else None,
+            api_base=settings.payments.stripe_api_base,
+            max_network_retries=settings.payments.network_retries,
+            timeout_s=settings.payments.request_timeout_s,
+        )
+    return SandboxGateway()
+
+
+def capture_options(settings: Settings) -> CaptureOptions:
+    """Keypad capture options from the configuration."""
+    capture = settings.capture
+    return CaptureOptions(
+        accepted_brands=frozenset(CardBrand(brand) for brand in capture.accepted_brands),
+        timeout_s=capture.timeout_s,
+        max_attempts=capture.max_attempts,
+        security_code=capture.security_code,
+        postal_code=capture.postal_code,
+        min_postal_code_length=capture.min_postal_code_length,
+        require_matching_inputs=capture.require_matching_inputs,
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    redis: Redis,
+    *,
+    outbox_dir: Path,
+    gateway: PaymentGateway | None = None,
+) -> AsyncIterator[CallServices]:
+    """Process-wide services; the gateway is closed on exit."""
+    desk = PaymentDesk(gateway or make_gateway(settings), capture_options(settings))
+    try:
+        yield CallServices(
+            settings=settings,
+            calls=CallStateStore(redis, ttl_s=settings.call_ttl_s),
+            accounts=AccountRepository(redis, settings.auth.pepper),
+            handoffs=HandoffQueue(redis),
+            desk=desk,
+            receipts=OutboxReceiptSender(outbox_dir),
+            lockout=AuthLockout(
+                redis,
+                max_failures=settings.auth.knowledge_max_attempts,
+                window_s=settings.auth.lockout_s,
+            ),
+        )
+    finally:
+        await desk.aclose()
+
+
+async def open_call(
+    services: CallServices, *, language: str, call_id: str | None = None
+) -> CallContext:
+    """Create a new call's workflow state and context."""
+    call_id = call_id or f"call_{uuid.uuid4().hex[:16]}"
+    await services.calls.create(CallState(call_id=call_id, language=language))
+    return CallContext(
+        call_id=call_id,
+        services=services,
+        prompts=PromptBook.load(language),
+        keypad=KeypadRouter(),
+        events=CallEvents(call_id),
+    )
+
+
+def build_llm(call: CallContext) -> llm.LLM[Any]:
+    """The call's LLM: OpenAI (falling back to the directed dialog) or the directed dialog alone."""
+    offline = DirectedDialogLLM(call)
+    settings = call.settings
+    if settings.llm_provider == "offline":
+        return offline
+    from livekit.plugins import openai
+
+    key = settings.openai_key
+    real = openai.LLM(
+        model=settings.llm.model,
+        base_url=settings.llm.base_url or NOT_GIVEN,
+        api_key=key.get_secret_value() if key else NOT_GIVEN,
+    )
+    adapter = llm.FallbackAdapter(
+        [real, offline], attempt_timeout=settings.llm.attempt_timeout_s, max_retry_per_llm=0
+    )
+
+    def report(event: llm.AvailabilityChangedEvent) -> None:
+        call.events.emit("llm_fallback", model=event.llm.model, available=event.available)
+
+    adapter.on("llm_availability_changed", report)
+    return adapter
+
+
+def build_session(
+    call: CallContext,
+    model: llm.LLM[Any],
+    *,
+    stt: NotGivenOr[stt_module.STT[Any]] = NOT_GIVEN,
+    tts: NotGivenOr[tts_module.TTS[Any]] = NOT_GIVEN,
+    vad: NotGivenOr[vad_module.VAD] = NOT_GIVEN,
+) -> AgentSession[CallContext]:
+    """An ``AgentSession`` for the call, with its context as userdata.
+
+    Text mode passes no ``stt``/``tts``/``vad``. Preemptive generation stays off so that nothing
+    reaches the LLM before the ingress has screened the caller's final transcript; IVR detection
+    stays off so that no DTMF tool is ever handed to the LLM.
+    """
+    session = AgentSession[CallContext](
+        userdata=call,
+        llm=model,
+        stt=stt,
+        tts=tts,
+        vad=vad,
+        max_tool_steps=MAX_TOOL_STEPS,
+        ivr_detection=False,
+        turn_handling={"preemptive_generation": {"enabled": False}},
+    )
+    call.session = session
+    _bridge_events(call, session)
+    return session
+
+
+def _bridge_events(call: CallContext, session: AgentSession[CallContext]) -> None:
+    """Report the session's assistant messages and tool calls on the call's event stream."""
+
+    def on_item(event: ConversationItemAddedEvent) -> None:
+        item = event.item
+        if item.type == "message" and item.role == "assistant" and item.text_content:
+            call.events.emit("agent_said", text=item.text_content, in_context=True)
+
+    def on_tools(event: FunctionToolsExecutedEvent) -> None:
+        for fnc_call, output in event.zipped():
+            call.events.emit(
+                "tool_call",
+                name=fnc_call.name,
+                arguments=mask_card_numbers(fnc_call.arguments),
+                output=mask_card_numbers(output.output) if output else None,
+                is_error=output.is_error if output else None,
+            )
+
+    session.on("conversation_item_added", on_item)
+    session.on("function_tools_executed", on_tools)
+
+
+async def wait_for_hangup(call: CallContext, session: AgentSession[CallContext]) -> None:
+    """Close the session once a tool asked to hang up and the goodbye has been said."""
+    await call.hangup.wait()
+    await asyncio.sleep(0)
+    await session.aclose()

@@ -1,0 +1,141 @@
+"""One call in LiveKit text mode: the production agent, tools, workflow and LLM, with typed speech.
+
+A :class:`TextCall` is what the demo, ``voicepay chat``, the evals and the tests drive. Caller
+speech goes through the same ingress as STT transcripts; keypad keys go through the same
+:class:`~payment_tools.keypad.KeypadRouter` as SIP DTMF events. After each caller action the driver
+waits until the agent has settled: every reply spoken, a tool waiting for keys, or the call over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from livekit.agents import AgentSession
+
+from agent.call_context import CallContext
+from agent.directed_dialog import KEYPAD_PREFIX
+from agent.payment_agent import PaymentAgent
+from agent.runtime import build_llm, build_session
+from agent.workflow import CallState
+from voicepay.logging_setup import call_id_var
+
+
+def mask_keys(keys: str) -> str:
+    """Keys as the transcript shows them: every digit hidden, ``*`` and ``#`` kept."""
+    return "".join(key if key in "*#" else "•" for key in keys)
+
+
+class TextCall:
+    """Drives one call in text mode.
+
+    Args:
+        call: the call's context (from :func:`agent.runtime.open_call`).
+    """
+
+    def __init__(self, call: CallContext) -> None:
+        self.call = call
+        self.session: AgentSession[CallContext] = build_session(call, build_llm(call))
+        self.agent = PaymentAgent(call)
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._run: asyncio.Future[None] | None = None
+        call.keypad.on_line = self._on_keypad_line
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start the session; returns once the greeting has been said."""
+        call_id_var.set(self.call.call_id)
+        await self.session.start(self.agent)
+        await self.call.greeted.wait()
+        await self.settle()
+
+    async def say(self, text: str) -> None:
+        """The caller speaks ``text``."""
+        if self._closed:
+            return
+        accepted = await self.agent.ingress.accept(text)
+        if accepted is not None:
+            self._reply_to(accepted)
+        await self.settle()
+
+    async def press(self, keys: str) -> None:
+        """The caller presses ``keys`` on the keypad."""
+        if self._closed:
+            return
+        self.call.events.emit("keypad", keys=len(keys), masked=mask_keys(keys))
+        for key in keys:
+            self.call.keypad.press(key)
+            await asyncio.sleep(0)
+        await self.settle()
+
+    async def wait(self, seconds: float) -> None:
+        """The caller stays silent for ``seconds``."""
+        await asyncio.sleep(seconds)
+        await self.settle()
+
+    async def hang_up(self) -> None:
+        """The caller hangs up."""
+        self.call.keypad.hang_up()
+        await self.settle()
+        await self.close(outcome="caller_hung_up")
+
+    async def close(self, *, outcome: str = "abandoned") -> CallState:
+        """End the call (if the agent has not) and return its final workflow state."""
+        if not self._closed:
+            self._closed = True
+            await self.settle()
+            await self.call.update(lambda state: state.end(outcome))
+            await self.session.aclose()
+        return await self.call.state()
+
+    @property
+    def over(self) -> bool:
+        """Whether the agent ended or transferred the call."""
+        return self._closed or self.call.hangup.is_set()
+
+    async def settle(self) -> None:
+        """Wait until the agent is idle, waiting for keys, or done with the call."""
+        keypad = self.call.keypad
+        while True:
+            await asyncio.sleep(0)
+            self._pending = {task for task in self._pending if not task.done()}
+            if keypad.waiting_for_key:
+                return
+            if not self._pending:
+                if self.session.agent_state in ("listening", "initializing", "idle"):
+                    return
+                await asyncio.sleep(0.005)
+                continue
+            waiter = asyncio.ensure_future(keypad.wait_for_key_request())
+            try:
+                await asyncio.wait({*self._pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            for task in [t for t in self._pending if t.done()]:
+                task.result()
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        self._pending.add(asyncio.ensure_future(work))
+
+    def _reply_to(self, text: str) -> None:
+        """Start the agent's reply; a reply during a pending run joins that run."""
+        if self._run is not None and not self._run.done():
+            self.session.generate_reply(user_input=text)
+            return
+        self._run = asyncio.ensure_future(self._complete_run(text))
+        self._pending.add(self._run)
+
+    async def _complete_run(self, text: str) -> None:
+        await self.session.run(user_input=text)
+
+    def _on_keypad_line(self, line: str) -> None:
+        self._spawn(self._keypad_line(line))
+
+    async def _keypad_line(self, line: str) -> None:
+        if not line:
+            return
+        await self.agent.ingress.keypad_answer(line)
+        accepted = await self.agent.ingress.accept(f"{KEYPAD_PREFIX} {line}")
+        if accepted is not None:
+            self._reply_to(accepted)

@@ -1,0 +1,375 @@
+"""Tools that agree the amount, capture the card on the keypad, charge it and send the receipt."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from livekit.agents import RunContext, ToolResult, function_tool
+
+from agent.call_context import CallContext
+from agent.capture_prompter import SpokenCapturePrompter
+from agent.formatting import confirmation_code, format_date, spell_out
+from agent.nlu import parse_amount
+from agent.tool_reply import tool_reply
+from agent.workflow import AmountKind, CallState, CardOnCall, Step, WorkflowViolation
+from payment_tools.capture import CaptureProgress, CaptureStatus
+from payment_tools.gateway import ChargeRequest, ChargeStatus
+from payment_tools.keypad import SessionInProgress
+from voicepay.accounts import Account
+from voicepay.money import Money
+from voicepay.receipts import Receipt
+
+_AMOUNT_STEPS = (Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
+MAX_DECLINES = 3
+MAX_FAILED_CAPTURES = 2
+
+
+@function_tool
+async def get_balance(context: RunContext[CallContext]) -> str:
+    """Get what the verified caller owes: balance, minimum payment and due date.
+
+    Call this right after verify_identity succeeds, or when the caller asks for their balance.
+    """
+    call = context.userdata
+    state = await call.state()
+    account = await _verified_account(call, state)
+    if account is None or state.step not in _AMOUNT_STEPS:
+        return tool_reply("not_expected", next_action=_hint(state))
+    await call.update(lambda s: s.balance_told())
+    balance = Money(account.balance_minor, account.currency)
+    minimum = _minimum_due(call, account)
+    if account.balance_minor == 0:
+        return tool_reply(
+            "nothing_due", say=call.prompts.text("balance.nothing_due"), next_action="end_call"
+        )
+    say = call.prompts.text(
+        "balance.tell",
+        holder=account.holder_name.split()[0],
+        balance=balance.format(call.language),
+        due_date=format_date(account.due_date, call.language),
+        minimum=minimum.format(call.language),
+    )
+    return tool_reply(
+        "balance",
+        say=f"{say} {call.prompts.text('amount.ask')}",
+        next_action="ask how much they want to pay, then call set_amount",
+        balance=balance.format(call.language),
+        minimum=minimum.format(call.language),
+        due_date=account.due_date.isoformat(),
+    )
+
+
+@function_tool
+async def set_amount(
+    context: RunContext[CallContext],
+    choice: Literal["full", "minimum", "partial"],
+    amount: str | None = None,
+) -> str | ToolResult:
+    """Record the amount the caller agreed to pay today.
+
+    Args:
+        choice: "full" for the whole balance, "minimum" for the minimum payment, "partial" for
+            another amount.
+        amount: for "partial", the amount as the caller said it (e.g. "42.50" or "fifty euros").
+    """
+    call = context.userdata
+    state = await call.state()
+    account = await _verified_account(call, state)
+    if account is None or state.step not in _AMOUNT_STEPS:
+        return tool_reply("not_expected", next_action=_hint(state))
+    chosen = _resolve_amount(call, account, choice, amount)
+    if isinstance(chosen, str):
+        return tool_reply(
+            "amount_rejected",
+            reason=chosen,
+            say=call.prompts.text(
+                f"amount.error.{chosen}",
+                minimum=Money(call.settings.payments.min_payment_minor, account.currency).format(
+                    call.language
+                ),
+                maximum=Money(call.settings.payments.max_payment_minor, account.currency).format(
+                    call.language
+                ),
+                balance=Money(account.balance_minor, account.currency).format(call.language),
+            ),
+            next_action="ask for another amount",
+        )
+    money, kind = chosen
+    try:
+        state, _ = await call.update(lambda s: s.set_amount(money.minor, kind))
+    except WorkflowViolation as refused:
+        return tool_reply("refused", code=refused.code, next_action=_hint(state))
+    if state.card is not None:
+        await _read_back(call)
+        return ToolResult(
+            tool_reply("amount_set", next_action="wait for yes or no"), reply_required=False
+        )
+    return tool_reply(
+        "amount_set",
+        amount=money.format(call.language),
+        say=call.prompts.text("amount.set", amount=money.format(call.language)),
+        next_action="call capture_card now",
+    )
+
+
+@function_tool
+async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
+    """Take the caller's card on the phone keypad: number, expiry and security code.
+
+    Call this once the amount is set, or when the caller wants to use another card. The caller
+    types on the keypad; you never see or hear a digit, and you get back only the brand and the
+    last four digits. Never ask the caller to say card details aloud.
+    """
+    call = context.userdata
+    state = await call.state()
+    if not state.can_capture():
+        return tool_reply("not_expected", next_action=_hint(state))
+    prompter = SpokenCapturePrompter(call)
+    await context.wait_for_playout()
+    try:
+        async with call.keypad_only() as keys:
+            await call.say(call.prompts.text("capture.intro"), in_context=False)
+            entry = await call.services.desk.capture(
+                keys,
+                prompter,
+                idempotency_key=f"{call.call_id}:card:{uuid.uuid4().hex}",
+                on_progress=lambda progress: _report_progress(call, progress),
+            )
+    except SessionInProgress:
+        return tool_reply("busy", say=call.prompts.text("capture.busy"))
+    call.events.emit(
+        "capture_result",
+        status=entry.status.value,
+        brand=entry.brand,
+        last4=entry.last4,
+        errors=[error.value for error in entry.errors],
+        rejection=entry.rejection.value if entry.rejection else None,
+    )
+    if entry.status is CaptureStatus.SUCCESS and entry.token and entry.brand and entry.last4:
+        card = CardOnCall(brand=entry.brand, last4=entry.last4, token=entry.token)
+        await call.update(lambda s: s.card_captured(card))
+        await _read_back(call)
+        return ToolResult(
+            tool_reply(
+                "card_captured",
+                brand=entry.brand,
+                last4=entry.last4,
+                next_action="the amount and card were read back; wait for the caller's yes or no",
+            ),
+            reply_required=False,
+        )
+    if entry.status is CaptureStatus.CALLER_HUNG_UP:
+        await call.update(lambda s: s.end("caller_hung_up"))
+        return tool_reply("caller_hung_up")
+    state, _ = await call.update(lambda s: s.capture_failed())
+    say = call.prompts.text(f"capture.result.{entry.status.value}")
+    if entry.rejection is not None:
+        say = call.prompts.text(f"charge.declined.{entry.rejection.value}")
+    give_up = state.capture_failures >= MAX_FAILED_CAPTURES
+    return tool_reply(
+        "capture_failed",
+        status=entry.status.value,
+        say=f"{say} {call.prompts.text('charge.retry_offer')}" if not give_up else say,
+        next_action=(
+            "call transfer_to_human with reason capture_failed"
+            if give_up
+            else "if the caller wants to try again, call capture_card"
+        ),
+    )
+
+
+@function_tool(on_duplicate="reject")
+async def confirm_and_charge(context: RunContext[CallContext]) -> str:
+    """Charge the card once the caller has said yes to the amount and card read back to them.
+
+    The system checks the caller's own answer; calling this without it is refused. If a previous
+    attempt could not be confirmed, calling it again retries safely without charging twice.
+    """
+    call = context.userdata
+    try:
+        state, key = await call.update(lambda s: s.begin_charge())
+    except WorkflowViolation as refused:
+        state = await call.state()
+        return tool_reply(
+            "refused",
+            code=refused.code,
+            say=call.prompts.text("confirm.unclear") if refused.code == "not_confirmed" else None,
+            next_action=_hint(state),
+        )
+    terms = state.terms()
+    amount = Money(terms.amount_minor, terms.currency)
+    call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
+    result = await call.services.desk.charge(
+        ChargeRequest(
+            token=terms.card.token,
+            amount_minor=amount.minor,
+            currency=amount.currency,
+            idempotency_key=key,
+            description=f"{call.settings.payments.merchant_name} balance payment",
+            metadata={"account": state.account_number or "", "call_id": call.call_id},
+        )
+    )
+    call.events.emit(
+        "charge_result",
+        status=result.status.value,
+        decline_reason=result.decline_reason.value if result.decline_reason else None,
+        reference=result.reference,
+    )
+    if result.status is ChargeStatus.SUCCEEDED and result.reference:
+        reference = result.reference
+        state, _ = await call.update(lambda s: s.charge_succeeded(reference))
+        if state.account_number:
+            await call.services.accounts.apply_payment(
+                state.account_number, amount.minor, amount.currency, reference
+            )
+        code = confirmation_code(reference)
+        success = call.prompts.text(
+            "charge.success",
+            amount=amount.format(call.language),
+            reference_spoken=spell_out(code),
+        )
+        return tool_reply(
+            "paid",
+            confirmation_code=code,
+            say=f"{success} {call.prompts.text('receipt.offer')}",
+            next_action="if the caller wants a receipt call send_receipt, then end_call",
+        )
+    if result.status is ChargeStatus.DECLINED:
+        reason = result.decline_reason.value if result.decline_reason else "generic"
+        state, _ = await call.update(lambda s: s.charge_declined(reason))
+        if len(state.declines) >= MAX_DECLINES:
+            return tool_reply(
+                "declined",
+                reason=reason,
+                say=call.prompts.text("charge.too_many_declines"),
+                next_action="call transfer_to_human with reason repeated_declines",
+            )
+        declined = call.prompts.text(f"charge.declined.{reason}")
+        return tool_reply(
+            "declined",
+            reason=reason,
+            say=f"{declined} {call.prompts.text('charge.retry_offer')}",
+            next_action="if the caller wants to try another card, call capture_card",
+        )
+    return tool_reply(
+        "unconfirmed",
+        say=call.prompts.text("charge.unknown"),
+        next_action=(
+            "call confirm_and_charge again to retry safely, "
+            "or transfer_to_human with reason payment_unconfirmed"
+        ),
+    )
+
+
+@function_tool
+async def send_receipt(context: RunContext[CallContext]) -> str:
+    """Send the payment receipt by text message to the account's phone number.
+
+    Call this after a successful payment when the caller wants a receipt.
+    """
+    call = context.userdata
+    state = await call.state()
+    account = await _verified_account(call, state)
+    if not state.paid or state.payment_reference is None or account is None:
+        return tool_reply("not_expected", next_action=_hint(state))
+    terms = state.terms()
+    await call.services.receipts.send(
+        Receipt(
+            language=call.language,
+            merchant=call.settings.payments.merchant_name,
+            recipient=account.phone,
+            amount=Money(terms.amount_minor, terms.currency),
+            brand=terms.card.brand,
+            last4=terms.card.last4,
+            confirmation_code=confirmation_code(state.payment_reference),
+            account_number=account.number,
+        )
+    )
+    await call.update(lambda s: s.receipt_sent())
+    return tool_reply(
+        "receipt_sent", say=call.prompts.text("receipt.sent"), next_action="call end_call"
+    )
+
+
+async def _verified_account(call: CallContext, state: CallState) -> Account | None:
+    if not state.verified or state.account_number is None:
+        return None
+    return await call.services.accounts.get(state.account_number)
+
+
+def _minimum_due(call: CallContext, account: Account) -> Money:
+    floor = min(call.settings.payments.min_payment_minor, account.balance_minor)
+    return Money(max(account.minimum_due_minor, floor), account.currency)
+
+
+def _resolve_amount(
+    call: CallContext, account: Account, choice: str, amount: str | None
+) -> tuple[Money, AmountKind] | str:
+    """The amount the caller chose, or the name of the limit it breaks."""
+    balance = Money(account.balance_minor, account.currency)
+    if choice == "partial":
+        intent = parse_amount(amount or "", call.language, account.currency)
+        if intent is None:
+            return "unclear"
+        choice = intent.kind
+        if intent.kind == "partial":
+            if intent.money is None:
+                return "unclear"
+            money = intent.money
+            if money.currency != account.currency or money.minor <= 0:
+                return "unclear"
+            if money.minor > balance.minor:
+                return "above_balance"
+            if money.minor < min(call.settings.payments.min_payment_minor, balance.minor):
+                return "below_minimum"
+            if money.minor > call.settings.payments.max_payment_minor:
+                return "above_maximum"
+            return money, AmountKind.PARTIAL
+    chosen = balance if choice == "full" else _minimum_due(call, account)
+    if chosen.minor > call.settings.payments.max_payment_minor:
+        return "above_maximum"
+    return chosen, AmountKind.FULL if choice == "full" else AmountKind.MINIMUM
+
+
+async def _read_back(call: CallContext) -> None:
+    """Say the amount and card to the caller; their own yes must follow before any charge."""
+    state, _ = await call.update(lambda s: s.read_back())
+    terms = state.terms()
+    text = call.prompts.text(
+        "confirm.readback",
+        amount=Money(terms.amount_minor, terms.currency).format(call.language),
+        brand=call.prompts.text(f"brand.{terms.card.brand}"),
+        last4=terms.card.last4,
+    )
+    await call.say(text, in_context=True)
+
+
+def _report_progress(call: CallContext, progress: CaptureProgress) -> None:
+    call.events.emit(
+        "capture_progress",
+        field=progress.field.value,
+        attempt=progress.attempt,
+        error=progress.error.value if progress.error else None,
+        masked_number=progress.masked_number,
+        brand=progress.brand,
+        required=[f.value for f in progress.required_fields],
+        status=progress.status.value if progress.status else None,
+    )
+
+
+def _hint(state: CallState) -> str:
+    """What the workflow expects at this step, for a refused or out-of-order tool call."""
+    return {
+        Step.GREET: "ask for the account number",
+        Step.IDENTIFY: "ask for the account number, then call identify_account",
+        Step.AUTHENTICATE: "call verify_identity",
+        Step.BALANCE: "call get_balance",
+        Step.AMOUNT: "agree the amount, then call set_amount",
+        Step.CAPTURE: "call capture_card",
+        Step.CONFIRM: "wait for the caller to say yes or no to the read-back",
+        Step.CHARGE: "call confirm_and_charge to retry the unconfirmed payment safely",
+        Step.RECEIPT: "offer a receipt (send_receipt) or end_call",
+        Step.END: "the call is over",
+        Step.TRANSFER: "the call is being transferred",
+    }[state.step]

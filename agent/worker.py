@@ -1,0 +1,116 @@
+"""The LiveKit worker: answers calls that LiveKit SIP dispatches to ``voicepay-inbound``.
+
+LiveKit's server dispatches each call (a room with the SIP caller in it) to any worker that is
+connected and not overloaded; each job runs in its own process. All shared state lives in Redis,
+so workers scale by adding replicas. Dispatch is explicit by agent name: the SIP dispatch rule
+names the agent (see ``docs/telephony.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentServer, JobContext, JobProcess, stt, tts
+from livekit.plugins import silero
+
+from agent.directed_dialog import KEYPAD_PREFIX
+from agent.payment_agent import PaymentAgent
+from agent.runtime import build_llm, build_session, open_call, open_services
+from voicepay.logging_setup import install_pii_filter
+from voicepay.redis_client import connect
+from voicepay.settings import Settings
+
+_SETTINGS = Settings()
+
+
+class MissingVoiceService(RuntimeError):
+    """A voice call needs a speech service that is not configured."""
+
+
+def make_stt(settings: Settings, language: str) -> stt.STT[Any]:
+    """Deepgram streaming STT with its own PCI redaction on (ours runs on top)."""
+    key = settings.deepgram_key
+    if key is None:
+        raise MissingVoiceService("set DEEPGRAM_API_KEY (or VOICEPAY_STT__API_KEY) for voice calls")
+    from livekit.plugins import deepgram
+
+    return deepgram.STT(
+        model=settings.stt.model,
+        language="fr" if language == "fr" else "en-US",
+        numerals=True,
+        redact=["pci"],
+        api_key=key.get_secret_value(),
+    )
+
+
+def make_tts(settings: Settings) -> tts.TTS[Any]:
+    """OpenAI TTS when an OpenAI key is set, else Deepgram's."""
+    if settings.openai_key is not None:
+        from livekit.plugins import openai
+
+        return openai.TTS(api_key=settings.openai_key.get_secret_value())
+    if settings.deepgram_key is not None:
+        from livekit.plugins import deepgram
+
+        return deepgram.TTS(api_key=settings.deepgram_key.get_secret_value())
+    raise MissingVoiceService("set OPENAI_API_KEY or DEEPGRAM_API_KEY for speech synthesis")
+
+
+def _prewarm(process: JobProcess) -> None:
+    install_pii_filter()
+    process.userdata["vad"] = silero.VAD.load()
+
+
+server = AgentServer(setup_fnc=_prewarm)
+
+
+@server.rtc_session(agent_name=_SETTINGS.agent_name)
+async def entrypoint(ctx: JobContext) -> None:
+    """Answer one call: connect, find the caller, run the payment agent until hang-up."""
+    install_pii_filter()
+    settings = _SETTINGS
+    if settings.redis_url is None:
+        raise MissingVoiceService("set VOICEPAY_REDIS_URL: workers share call state in Redis")
+    await ctx.connect()
+    caller = await ctx.wait_for_participant(kind=rtc.ParticipantKind.PARTICIPANT_KIND_SIP)
+    redis = connect(settings.redis_url)
+    outbox = Path(tempfile.gettempdir()) / "voicepay-outbox"
+    async with open_services(settings, redis, outbox_dir=outbox) as services:
+        language = settings.default_language
+        call = await open_call(services, language=language, call_id=ctx.room.name)
+        session = build_session(
+            call,
+            build_llm(call),
+            stt=make_stt(settings, language),
+            tts=make_tts(settings),
+            vad=ctx.proc.userdata["vad"],
+        )
+        agent = PaymentAgent(call)
+        call.keypad.attach_room(ctx.room, caller_identity=caller.identity)
+
+        async def keypad_line(line: str) -> None:
+            if not line:
+                return
+            await agent.ingress.keypad_answer(line)
+            accepted = await agent.ingress.accept(f"{KEYPAD_PREFIX} {line}")
+            if accepted is not None:
+                session.generate_reply(user_input=accepted)
+
+        pending: set[asyncio.Task[None]] = set()
+
+        def on_line(line: str) -> None:
+            task = asyncio.create_task(keypad_line(line))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        call.keypad.on_line = on_line
+        await session.start(agent, room=ctx.room)
+        await call.hangup.wait()
+        await session.aclose()
+        call.keypad.detach()
+    await redis.aclose()
+    ctx.delete_room()

@@ -1,0 +1,356 @@
+"""The per-call payment workflow, enforced in code.
+
+The LLM suggests; this state machine decides. Every tool loads the call's :class:`CallState`, asks
+it to make a transition and saves it back; a transition that the rules forbid raises
+:class:`WorkflowViolation` and changes nothing. The rules that matter most:
+
+* no charge unless the caller is verified, an amount is agreed, a card is captured, the amount and
+  the card were read back and the caller confirmed that exact read-back;
+* at most one successful charge per call, and a charge whose outcome is unknown is only ever retried
+  with the same idempotency key (amount and card are frozen until it resolves);
+* a locked caller (too many failed identity checks) never reaches the payment steps.
+
+Steps: greet → identify → authenticate → balance → amount → capture → confirm → charge → receipt →
+end, with transfer (to a human) and end reachable from anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Step(StrEnum):
+    """Where the call is in the payment workflow."""
+
+    GREET = "greet"
+    IDENTIFY = "identify"
+    AUTHENTICATE = "authenticate"
+    BALANCE = "balance"
+    AMOUNT = "amount"
+    CAPTURE = "capture"
+    CONFIRM = "confirm"
+    CHARGE = "charge"
+    RECEIPT = "receipt"
+    END = "end"
+    TRANSFER = "transfer"
+
+
+class AuthStatus(StrEnum):
+    """Whether the caller has proved who they are."""
+
+    NONE = "none"
+    VERIFIED = "verified"
+    LOCKED = "locked"
+
+
+class ChargeState(StrEnum):
+    """The processor-side state of the current charge."""
+
+    NONE = "none"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+
+
+class AmountKind(StrEnum):
+    """How the caller chose the amount."""
+
+    FULL = "full"
+    MINIMUM = "minimum"
+    PARTIAL = "partial"
+
+
+class WorkflowViolation(Exception):
+    """A transition the workflow forbids; ``code`` says which rule, for the tool's answer."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class CardOnCall(BaseModel):
+    """The captured card as the workflow knows it: brand, last four and the processor token."""
+
+    brand: str
+    last4: str = Field(pattern=r"^\d{4}$")
+    token: str
+
+
+class Decline(BaseModel):
+    """One declined charge attempt."""
+
+    reason: str
+    brand: str
+    last4: str
+
+
+class PaymentTerms(BaseModel):
+    """What the caller is about to pay with: the agreed amount and the captured card."""
+
+    amount_minor: int
+    currency: str
+    card: CardOnCall
+
+
+class Transition(BaseModel):
+    """One step change, kept for the call record."""
+
+    at: datetime
+    source: Step
+    target: Step
+    cause: str
+
+
+_TERMINAL = frozenset({Step.END, Step.TRANSFER})
+_PAYMENT_STEPS = frozenset({Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM})
+
+
+class CallState(BaseModel):
+    """Everything the workflow knows about one call; persisted in Redis between tool calls."""
+
+    call_id: str
+    language: str = "en"
+    step: Step = Step.GREET
+    version: int = 0
+    account_number: str | None = None
+    currency: str | None = None
+    identify_failures: int = 0
+    auth: AuthStatus = AuthStatus.NONE
+    auth_method: str | None = None
+    auth_failures: int = 0
+    amount_minor: int | None = None
+    amount_kind: AmountKind | None = None
+    card: CardOnCall | None = None
+    capture_failures: int = 0
+    readback: int = 0
+    confirmed_readback: int | None = None
+    charge_state: ChargeState = ChargeState.NONE
+    charge_attempt: int = 0
+    idempotency_key: str | None = None
+    declines: list[Decline] = Field(default_factory=list)
+    payment_reference: str | None = None
+    receipt_delivered: bool = False
+    transfer_reason: str | None = None
+    outcome: str | None = None
+    transitions: list[Transition] = Field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """Whether the caller passed identity verification."""
+        return self.auth is AuthStatus.VERIFIED
+
+    @property
+    def paid(self) -> bool:
+        """Whether this call's charge succeeded."""
+        return self.charge_state is ChargeState.SUCCEEDED
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Whether a read-back was given and the caller has not yet confirmed it."""
+        return (
+            self.step is Step.CONFIRM
+            and self.readback > 0
+            and self.confirmed_readback != self.readback
+        )
+
+    def terms(self) -> PaymentTerms:
+        """The agreed amount and captured card; refuses when either is missing."""
+        if self.card is None or self.amount_minor is None or self.currency is None:
+            raise WorkflowViolation("nothing_to_confirm")
+        return PaymentTerms(amount_minor=self.amount_minor, currency=self.currency, card=self.card)
+
+    def _move(self, target: Step, cause: str) -> None:
+        if target is not self.step:
+            self.transitions.append(
+                Transition(at=datetime.now(UTC), source=self.step, target=target, cause=cause)
+            )
+            self.step = target
+
+    def _require(self, condition: bool, code: str) -> None:
+        if not condition:
+            raise WorkflowViolation(code)
+
+    def _require_open(self) -> None:
+        self._require(self.step not in _TERMINAL, "call_over")
+
+    def start(self) -> None:
+        """The greeting was said; the caller is asked for their account."""
+        self._require(self.step is Step.GREET, "already_started")
+        self._move(Step.IDENTIFY, "greeted")
+
+    def identify(self, account_number: str, currency: str) -> None:
+        """The caller named an existing account; identity must be verified next."""
+        self._require_open()
+        self._require(self.step in (Step.GREET, Step.IDENTIFY), "identify_not_expected")
+        self.account_number = account_number
+        self.currency = currency
+        self._move(Step.AUTHENTICATE, "account_identified")
+
+    def identify_failed(self, max_failures: int) -> bool:
+        """The account was not found; returns whether the caller has run out of tries."""
+        self._require_open()
+        self._require(self.step in (Step.GREET, Step.IDENTIFY), "identify_not_expected")
+        self.identify_failures += 1
+        self._move(Step.IDENTIFY, "account_not_found")
+        return self.identify_failures >= max_failures
+
+    def can_identify(self, max_failures: int) -> bool:
+        """Whether another account look-up is allowed."""
+        return self.step in (Step.GREET, Step.IDENTIFY) and self.identify_failures < max_failures
+
+    def authenticated(self, method: str) -> None:
+        """The caller proved their identity with ``method``."""
+        self._require_open()
+        self._require(self.step is Step.AUTHENTICATE, "authenticate_not_expected")
+        self._require(self.auth is AuthStatus.NONE, "auth_locked")
+        self.auth = AuthStatus.VERIFIED
+        self.auth_method = method
+        self._move(Step.BALANCE, f"verified_by_{method}")
+
+    def authentication_failed(self, max_failures: int) -> bool:
+        """A failed identity check; returns whether the caller is now locked out."""
+        self._require_open()
+        self._require(self.step is Step.AUTHENTICATE, "authenticate_not_expected")
+        self._require(self.auth is AuthStatus.NONE, "auth_locked")
+        self.auth_failures += 1
+        if self.auth_failures >= max_failures:
+            self.auth = AuthStatus.LOCKED
+            return True
+        return False
+
+    def lock_out(self) -> None:
+        """Lock the caller out of verification (e.g. the account is locked across calls)."""
+        self._require_open()
+        self._require(self.step is Step.AUTHENTICATE, "authenticate_not_expected")
+        self._require(self.auth is not AuthStatus.VERIFIED, "already_verified")
+        self.auth = AuthStatus.LOCKED
+
+    def balance_told(self) -> None:
+        """The balance was given to the verified caller; the amount is agreed next."""
+        self._require_open()
+        self._require(self.verified, "not_verified")
+        self._require(self.step in _PAYMENT_STEPS, "balance_not_expected")
+        if self.step is Step.BALANCE:
+            self._move(Step.AMOUNT, "balance_told")
+
+    def set_amount(self, amount_minor: int, kind: AmountKind) -> None:
+        """The caller agreed an amount (already checked against the limits by the caller)."""
+        self._require_open()
+        self._require(self.verified, "not_verified")
+        self._require(self.charge_state is not ChargeState.PENDING, "charge_pending")
+        self._require(self.step in _PAYMENT_STEPS, "amount_not_expected")
+        self._require(amount_minor > 0, "amount_not_positive")
+        self.amount_minor = amount_minor
+        self.amount_kind = kind
+        self.confirmed_readback = None
+        self._move(Step.CONFIRM if self.card else Step.CAPTURE, "amount_set")
+
+    def can_capture(self) -> bool:
+        """Whether a keypad card capture may start now."""
+        return (
+            self.step in (Step.CAPTURE, Step.CONFIRM)
+            and self.verified
+            and self.amount_minor is not None
+            and self.charge_state is not ChargeState.PENDING
+        )
+
+    def card_captured(self, card: CardOnCall) -> None:
+        """A card was captured and tokenised; it must be read back and confirmed next."""
+        self._require_open()
+        self._require(self.can_capture(), "capture_not_expected")
+        self.card = card
+        self.confirmed_readback = None
+        self._move(Step.CONFIRM, "card_captured")
+
+    def capture_failed(self) -> None:
+        """A capture ended without a card."""
+        self._require_open()
+        self._require(self.can_capture(), "capture_not_expected")
+        self.capture_failures += 1
+
+    def read_back(self) -> int:
+        """The amount and card were read back to the caller; returns the read-back number."""
+        self._require_open()
+        self._require(self.step is Step.CONFIRM, "confirm_not_expected")
+        self.terms()
+        self.readback += 1
+        self.confirmed_readback = None
+        return self.readback
+
+    def caller_answered(self, confirmed: bool) -> None:
+        """The caller's own yes or no to the latest read-back, as understood by code."""
+        self._require_open()
+        self._require(self.awaiting_confirmation, "no_readback_pending")
+        if confirmed:
+            self.confirmed_readback = self.readback
+        else:
+            self.confirmed_readback = None
+            self._move(Step.AMOUNT, "caller_declined_readback")
+
+    def begin_charge(self) -> str:
+        """Authorise a charge; returns the idempotency key to send with it.
+
+        A charge whose outcome is unknown is retried with the same key; a new key is only issued
+        after a decline (a new card) — so one call can never be charged twice.
+        """
+        self._require_open()
+        self._require(not self.paid, "already_paid")
+        self._require(self.verified, "not_verified")
+        self._require(self.account_number is not None, "no_account")
+        self._require(self.amount_minor is not None, "no_amount")
+        self._require(self.card is not None, "no_card")
+        if self.charge_state is ChargeState.PENDING and self.idempotency_key is not None:
+            self._require(self.step is Step.CHARGE, "charge_not_expected")
+            return self.idempotency_key
+        self._require(self.step is Step.CONFIRM, "confirm_not_expected")
+        self._require(
+            self.readback > 0 and self.confirmed_readback == self.readback, "not_confirmed"
+        )
+        self.idempotency_key = f"{self.call_id}:charge:{self.charge_attempt}"
+        self.charge_state = ChargeState.PENDING
+        self._move(Step.CHARGE, "charge_started")
+        return self.idempotency_key
+
+    def charge_succeeded(self, reference: str) -> None:
+        """The processor approved the pending charge."""
+        self._require(self.charge_state is ChargeState.PENDING, "no_charge_pending")
+        self.charge_state = ChargeState.SUCCEEDED
+        self.payment_reference = reference
+        self._move(Step.RECEIPT, "charge_succeeded")
+
+    def charge_declined(self, reason: str) -> None:
+        """The processor declined the pending charge; a different card is needed."""
+        self._require(self.charge_state is ChargeState.PENDING, "no_charge_pending")
+        card = self.card
+        if card is None:
+            raise WorkflowViolation("no_card")
+        self.declines.append(Decline(reason=reason, brand=card.brand, last4=card.last4))
+        self.charge_state = ChargeState.DECLINED
+        self.charge_attempt += 1
+        self.idempotency_key = None
+        self.card = None
+        self.confirmed_readback = None
+        self._move(Step.CAPTURE, "charge_declined")
+
+    def receipt_sent(self) -> None:
+        """A receipt went to the caller."""
+        self._require_open()
+        self._require(self.paid, "not_paid")
+        self.receipt_delivered = True
+
+    def transfer(self, reason: str) -> None:
+        """Hand the call to a human; allowed from any open step."""
+        self._require_open()
+        self.transfer_reason = reason
+        self.outcome = "transferred"
+        self._move(Step.TRANSFER, f"transfer_{reason}")
+
+    def end(self, outcome: str) -> None:
+        """The call is over; ``outcome`` is recorded unless a transfer already set it."""
+        if self.step is Step.END:
+            return
+        self.outcome = self.outcome or outcome
+        self._move(Step.END, "ended")

@@ -1,0 +1,1 @@
+"""Keypad card capture and payment processing; the only package that ever holds card data."""

@@ -1,0 +1,40 @@
+"""Payment gateways: tokenize a captured card, then charge the token exactly once.
+
+:class:`SandboxGateway` is the offline default with Stripe's test-card and idempotency semantics;
+:class:`StripeGateway` talks to Stripe (or localstripe) through the official SDK.
+"""
+
+from payment_tools.gateway.base import (
+    CardToken,
+    ChargeRequest,
+    ChargeResult,
+    ChargeStatus,
+    DeclineReason,
+    PaymentGateway,
+)
+from payment_tools.gateway.errors import (
+    CardRejected,
+    GatewayError,
+    GatewayUnavailable,
+    map_stripe_error,
+)
+from payment_tools.gateway.sandbox import Fault, FaultPlan, LedgerEntry, SandboxGateway
+from payment_tools.gateway.stripe_gateway import StripeGateway
+
+__all__ = [
+    "CardRejected",
+    "CardToken",
+    "ChargeRequest",
+    "ChargeResult",
+    "ChargeStatus",
+    "DeclineReason",
+    "Fault",
+    "FaultPlan",
+    "GatewayError",
+    "GatewayUnavailable",
+    "LedgerEntry",
+    "PaymentGateway",
+    "SandboxGateway",
+    "StripeGateway",
+    "map_stripe_error",
+]

@@ -1,0 +1,22 @@
+"""Root typer application; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from voicepay.cli.accounts import accounts_app
+from voicepay.cli.demo import demo
+
+app = typer.Typer(
+    name="voicepay",
+    help="VoicePay: a voice agent that takes card payments without exposing a digit.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(demo)
+app.add_typer(accounts_app, name="accounts")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,92 @@
+"""``voicepay demo``: a complete simulated payment call, offline, printed as it happens."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from agent.artefacts import LOGS_FILE
+from agent.runtime import open_services
+from evals.scenario import demo_scenarios, load_scenario
+from evals.simulated_call import run_scenario
+from voicepay.accounts import AccountRepository
+from voicepay.cli.console_view import ConsoleView
+from voicepay.fixtures import DEMO_ACCOUNTS
+from voicepay.logging_setup import configure_logging
+from voicepay.redis_client import redis_for
+from voicepay.settings import Settings
+
+console = Console(highlight=False)
+
+
+def demo(
+    scenario: Annotated[str, typer.Option(help="Scenario name (see --list).")] = "happy-path",
+    lang: Annotated[str | None, typer.Option(help="Run the scenario's en or fr variant.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the call's artefacts here.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
+) -> None:
+    """Run a simulated caller through the real agent, offline unless keys are configured."""
+    scenarios = demo_scenarios()
+    if list_:
+        for name, path in scenarios.items():
+            console.print(f"[bold]{name}[/]  {load_scenario(path).description}")
+        return
+    name = _variant(scenario, lang, scenarios)
+    settings = Settings()
+    with tempfile.TemporaryDirectory(prefix="voicepay-demo-") as scratch:
+        out_dir = out or Path(scratch) / "call"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        configure_logging(level="INFO", json_path=out_dir / LOGS_FILE, console=False)
+        summary = asyncio.run(_run(settings, scenarios[name], out_dir))
+    _print_outcome(summary, out)
+    if summary["outcome"] not in ("paid", "transferred"):
+        raise typer.Exit(code=1)
+
+
+def _variant(scenario: str, lang: str | None, scenarios: dict[str, Path]) -> str:
+    name = scenario
+    if lang == "fr" and not scenario.endswith("-fr"):
+        name = f"{scenario}-fr"
+    elif lang == "en":
+        name = scenario.removesuffix("-fr")
+    if name not in scenarios:
+        known = ", ".join(scenarios)
+        raise typer.BadParameter(f"no scenario {name!r}; known: {known}")
+    return name
+
+
+async def _run(settings: Settings, scenario_path: Path, out_dir: Path) -> dict[str, Any]:
+    scenario = load_scenario(scenario_path)
+    console.print(
+        Panel.fit(
+            f"[bold]{scenario.name}[/] ({scenario.language})\n{scenario.description}\n"
+            f"LLM: {settings.llm_provider} · payments: {settings.gateway}",
+            title="VoicePay demo call",
+        )
+    )
+    async with redis_for(settings) as redis:
+        await AccountRepository(redis, settings.auth.pepper).load_fixture(DEMO_ACCOUNTS)
+        async with open_services(settings, redis, outbox_dir=out_dir / "outbox") as services:
+            run = await run_scenario(
+                services, scenario, out_dir=out_dir, listeners=[ConsoleView(console)]
+            )
+    return run.summary
+
+
+def _print_outcome(summary: dict[str, Any], out: Path | None) -> None:
+    lines = [f"outcome: [bold]{summary['outcome']}[/]", f"final state: {summary['final_state']}"]
+    if summary.get("payment_reference"):
+        lines.append(f"paid: {summary['amount']} {summary['currency']}")
+        lines.append(f"confirmation: [bold]{summary['confirmation_code']}[/]")
+        lines.append(f"processor reference: {summary['payment_reference']}")
+    if summary.get("transfer_reason"):
+        lines.append(f"transferred: {summary['transfer_reason']}")
+    if out is not None:
+        lines.append(f"artefacts: {out}")
+    console.print(Panel.fit("\n".join(lines), title="call result"))

@@ -1,0 +1,66 @@
+"""Redis connections for VoicePay: one configured client factory and the offline fallback.
+
+Every key VoicePay writes starts with :data:`KEY_PREFIX`, so a shared Redis can be inspected or
+cleaned per application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+
+from voicepay.redis_server import LocalRedisServer
+from voicepay.settings import Settings
+
+KEY_PREFIX = "voicepay:"
+
+
+def make_key(*parts: str) -> str:
+    """A VoicePay key: ``make_key("account", "40112233")`` is ``voicepay:account:40112233``."""
+    if not parts or not all(parts):
+        raise ValueError("a key needs at least one non-empty part")
+    return KEY_PREFIX + ":".join(parts)
+
+
+def connect(url: str) -> Redis:
+    """An asyncio Redis client for ``url`` (``redis://``, ``rediss://`` or ``unix://``).
+
+    Replies are decoded to ``str``; connects and commands time out instead of hanging a call, and
+    idle connections are checked before reuse so a restarted server is reconnected transparently.
+    """
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=5.0,
+        socket_timeout=5.0,
+        health_check_interval=30,
+    )
+
+
+@asynccontextmanager
+async def redis_for(settings: Settings) -> AsyncIterator[Redis]:
+    """A client for ``settings.redis_url``, or for a private server living as long as the context.
+
+    The private server (``redis_url`` unset or empty, the offline default) starts empty and is
+    removed on exit, data included.
+    """
+    if settings.redis_url:
+        client = connect(settings.redis_url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+        return
+    server = LocalRedisServer()
+    await asyncio.to_thread(server.start)
+    try:
+        client = connect(server.url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -1,0 +1,144 @@
+"""One validated configuration for every VoicePay process.
+
+Every external service is chosen here and each has an offline default, so a fresh machine runs the
+demo and the tests without keys or network. Values come from ``VOICEPAY_*`` environment variables
+(nested with ``__``, e.g. ``VOICEPAY_CAPTURE__TIMEOUT_S``) and an optional ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["en", "fr"]
+
+_DEV_PEPPER = "voicepay-dev-pepper-not-for-production"
+
+
+class LLMSettings(BaseModel):
+    """Which language model drives the conversation."""
+
+    provider: Literal["auto", "offline", "openai"] = "auto"
+    model: str = "gpt-4.1-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    attempt_timeout_s: float = Field(8.0, gt=0)
+
+
+class STTSettings(BaseModel):
+    """Which speech-to-text service transcribes the caller (voice mode only)."""
+
+    provider: Literal["auto", "deepgram"] = "auto"
+    model: str = "nova-3"
+    api_key: SecretStr | None = None
+
+
+class PaymentSettings(BaseModel):
+    """Processor choice and the merchant's payment limits."""
+
+    gateway: Literal["auto", "sandbox", "stripe"] = "auto"
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = None
+    merchant_name: str = "VoicePay Utilities"
+    statement_descriptor: str = "VOICEPAY"
+    min_payment_minor: int = Field(100, ge=1)
+    max_payment_minor: int = Field(500_000, ge=1)
+    network_retries: int = Field(2, ge=0, le=5)
+    request_timeout_s: float = Field(20.0, gt=0)
+
+
+class CaptureSettings(BaseModel):
+    """Keypad card capture options, at parity with Twilio ``<Pay>``."""
+
+    timeout_s: float = Field(5.0, gt=0, description="Inter-digit timeout.")
+    max_attempts: int = Field(3, ge=1, le=5)
+    accepted_brands: list[str] = ["visa", "mastercard", "amex", "discover"]
+    security_code: bool = True
+    postal_code: bool = False
+    min_postal_code_length: int = Field(5, ge=3, le=10)
+    require_matching_inputs: bool = False
+
+
+class AuthSettings(BaseModel):
+    """Caller authentication and lockout."""
+
+    knowledge_max_attempts: int = Field(3, ge=1, le=10)
+    identify_max_attempts: int = Field(3, ge=1, le=10)
+    lockout_s: int = Field(900, ge=1)
+    pepper: SecretStr = SecretStr(_DEV_PEPPER)
+
+
+class Settings(BaseSettings):
+    """VoicePay configuration, validated at start-up and passed down explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOICEPAY_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    redis_url: str | None = Field(
+        None, description="Redis URL; unset starts a private local redis-server for the process."
+    )
+    call_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    default_language: Language = "en"
+    agent_name: str = "voicepay-inbound"
+    llm: LLMSettings = LLMSettings()
+    stt: STTSettings = STTSettings()
+    payments: PaymentSettings = PaymentSettings()
+    capture: CaptureSettings = CaptureSettings()
+    auth: AuthSettings = AuthSettings()
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
+    )
+    deepgram_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DEEPGRAM_API_KEY", "VOICEPAY_DEEPGRAM_API_KEY")
+    )
+    stripe_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("STRIPE_API_KEY", "VOICEPAY_STRIPE_API_KEY")
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_prod(self) -> Settings:
+        if self.environment == "prod":
+            if self.auth.pepper.get_secret_value() == _DEV_PEPPER:
+                raise ValueError("VOICEPAY_AUTH__PEPPER must be set to a secret value in prod")
+            if self.redis_url is None:
+                raise ValueError("VOICEPAY_REDIS_URL must be set in prod")
+        if self.payments.min_payment_minor > self.payments.max_payment_minor:
+            raise ValueError("payments.min_payment_minor exceeds payments.max_payment_minor")
+        return self
+
+    @cached_property
+    def llm_provider(self) -> Literal["offline", "openai"]:
+        """The LLM actually used: OpenAI when a key is configured, else the offline policy."""
+        if self.llm.provider != "auto":
+            return self.llm.provider
+        return "openai" if self.openai_key is not None else "offline"
+
+    @cached_property
+    def gateway(self) -> Literal["sandbox", "stripe"]:
+        """The payment gateway actually used: Stripe when a key is configured, else the sandbox."""
+        if self.payments.gateway != "auto":
+            return self.payments.gateway
+        return "stripe" if self.stripe_key is not None else "sandbox"
+
+    @property
+    def openai_key(self) -> SecretStr | None:
+        """The OpenAI key from ``VOICEPAY_LLM__API_KEY`` or ``OPENAI_API_KEY``."""
+        return self.llm.api_key or self.openai_api_key
+
+    @property
+    def stripe_key(self) -> SecretStr | None:
+        """The Stripe key from ``VOICEPAY_PAYMENTS__STRIPE_API_KEY`` or ``STRIPE_API_KEY``."""
+        return self.payments.stripe_api_key or self.stripe_api_key
+
+    @property
+    def deepgram_key(self) -> SecretStr | None:
+        """The Deepgram key from ``VOICEPAY_STT__API_KEY`` or ``DEEPGRAM_API_KEY``."""
+        return self.stt.api_key or self.deepgram_api_key
