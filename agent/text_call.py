@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, llm
 
 from agent.call_context import CallContext
 from agent.directed_dialog import KEYPAD_PREFIX
@@ -32,11 +32,12 @@ class TextCall:
 
     Args:
         call: the call's context (from :func:`agent.runtime.open_call`).
+        model: the LLM to use instead of the configured one (tests and benchmarks).
     """
 
-    def __init__(self, call: CallContext) -> None:
+    def __init__(self, call: CallContext, *, model: llm.LLM[Any] | None = None) -> None:
         self.call = call
-        self.session: AgentSession[CallContext] = build_session(call, build_llm(call))
+        self.session: AgentSession[CallContext] = build_session(call, model or build_llm(call))
         self.agent = PaymentAgent(call)
         self._pending: set[asyncio.Future[Any]] = set()
         self._run: asyncio.Future[None] | None = None

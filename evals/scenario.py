@@ -19,10 +19,18 @@ class SayTurn(_Turn):
     say: str
 
 
+CardField = Literal["number", "expiry", "security_code", "postal_code"]
+
+
 class KeysTurn(_Turn):
-    """The caller presses keypad keys: digits, ``*`` and ``#``."""
+    """The caller presses keypad keys: digits, ``*`` and ``#``.
+
+    ``card`` marks the keys as card data (which field they were meant for), so that every run can
+    prove those digits never reached anything outside the capture tool.
+    """
 
     keys: str = Field(pattern=r"^[0-9*#A-D]+$")
+    card: CardField | None = None
 
 
 class SilenceTurn(_Turn):

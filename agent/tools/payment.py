@@ -342,6 +342,13 @@ async def _read_back(call: CallContext) -> None:
         brand=call.prompts.text(f"brand.{terms.card.brand}"),
         last4=terms.card.last4,
     )
+    call.events.emit(
+        "readback",
+        number=state.readback,
+        amount=Money(terms.amount_minor, terms.currency).to_decimal_str(),
+        brand=terms.card.brand,
+        last4=terms.card.last4,
+    )
     await call.say(text, in_context=True)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from voicepay.cli.accounts import accounts_app
+from voicepay.cli.chat import chat
 from voicepay.cli.demo import demo
+from voicepay.cli.worker import worker
 
 app = typer.Typer(
     name="voicepay",
@@ -14,6 +16,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(demo)
+app.command()(chat)
+app.command()(worker)
 app.add_typer(accounts_app, name="accounts")
 
 
