@@ -105,10 +105,10 @@ def _after_caller(text: str, state: CallState, prompts: PromptBook) -> Decision:
         return Decision(tool="transfer_to_human", arguments={"reason": "caller_request"})
     if REDACTION_MARK in text:
         return Decision(say=_join(prompts.text("refuse.card_by_voice"), reprompt(state, prompts)))
-    if Intent.CARD_READBACK in intents:
-        return Decision(say=_join(prompts.text("refuse.card_readback"), reprompt(state, prompts)))
     if Intent.PROMPT_INJECTION in intents:
         return Decision(say=_join(prompts.text("refuse.injection"), reprompt(state, prompts)))
+    if Intent.CARD_READBACK in intents:
+        return Decision(say=_join(prompts.text("refuse.card_readback"), reprompt(state, prompts)))
     if Intent.GOODBYE in intents or (Intent.CANCEL in intents and state.step is not Step.CONFIRM):
         return Decision(tool="end_call")
     keyed = text.removeprefix(KEYPAD_PREFIX).strip() if text.startswith(KEYPAD_PREFIX) else None

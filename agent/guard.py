@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from livekit.agents import llm
 
-from payment_tools.redaction import contains_luhn_run
+from payment_tools.redaction import contains_luhn_run, redact_card_data
 
 
 def context_texts(chat_ctx: llm.ChatContext) -> Iterator[str]:
@@ -25,3 +25,19 @@ def context_texts(chat_ctx: llm.ChatContext) -> Iterator[str]:
 def holds_card_number(chat_ctx: llm.ChatContext) -> bool:
     """Whether any text in the context holds a Luhn-valid 13–19-digit run."""
     return any(contains_luhn_run(text) for text in context_texts(chat_ctx))
+
+
+def scrubbed(chat_ctx: llm.ChatContext) -> llm.ChatContext:
+    """A copy of the context with card data redacted from every message, argument and output."""
+    clean = chat_ctx.copy()
+    for item in clean.items:
+        if item.type == "message":
+            item.content = [
+                redact_card_data(part).text if isinstance(part, str) else part
+                for part in item.content
+            ]
+        elif item.type == "function_call":
+            item.arguments = redact_card_data(item.arguments).text
+        elif item.type == "function_call_output":
+            item.output = redact_card_data(item.output).text
+    return clean

@@ -10,7 +10,7 @@ from livekit.agents import Agent, ModelSettings, llm, stt
 from livekit.agents.types import FlushSentinel
 
 from agent.call_context import CallContext
-from agent.guard import holds_card_number
+from agent.guard import holds_card_number, scrubbed
 from agent.ingress import CallerIngress
 from agent.tools import ALL_TOOLS
 
@@ -62,17 +62,19 @@ class PaymentAgent(Agent):
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterator[llm.ChatChunk | str | FlushSentinel]:
-        """Send the context to the LLM unless it holds a card number; record what was sent."""
+        """Send the context to the LLM, never with a card number in it; record what was sent.
+
+        A context holding a card number is refused: an alert is raised and a scrubbed copy is sent
+        instead (the agent's own context is scrubbed too), so the call goes on without the digits.
+        """
         call = self._call
         if holds_card_number(chat_ctx):
-            logger.error("card-like number in the LLM context; request blocked")
+            logger.error("card-like number in the LLM context; sending a scrubbed context instead")
             call.events.emit("guard_alert", boundary="llm_request")
-            call.events.emit("llm_request", blocked=True)
-            yield call.prompts.text("refuse.card_by_voice")
-            return
+            chat_ctx = scrubbed(chat_ctx)
+            await self.update_chat_ctx(scrubbed(self.chat_ctx))
         call.events.emit(
             "llm_request",
-            blocked=False,
             chat_ctx=chat_ctx.to_dict(exclude_timestamp=True),
             tools=sorted(tool.id for tool in tools),
         )
