@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from payment_tools._spoken_digits import NumberSpan, find_number_spans, fold
 from payment_tools.cards import luhn_valid
+from voicepay.spoken_numbers import NumberSpan, find_number_spans, fold
 
 __all__ = [
     "CARD_DATA_TOKEN",
@@ -76,7 +76,7 @@ class RedactionResult:
 
 def redact_card_data(text: str) -> RedactionResult:
     """Remove card numbers, expiry dates and security codes from a caller utterance (EN/FR)."""
-    spans = find_number_spans(text)
+    spans = find_number_spans(text, grouping="listener")
     long_runs = [span for span in spans if len(span.digits) >= _CARD_RUN_DIGITS]
     folded = fold(text)
     regions = [(span.start, span.end) for span in long_runs]

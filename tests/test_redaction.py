@@ -6,7 +6,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from payment_tools._spoken_digits import find_number_spans
 from payment_tools.redaction import (
     CARD_DATA_TOKEN,
     LOG_MASK_TOKEN,
@@ -15,6 +14,7 @@ from payment_tools.redaction import (
     mask_card_numbers,
     redact_card_data,
 )
+from voicepay.spoken_numbers import find_number_spans
 
 T = CARD_DATA_TOKEN
 
@@ -168,6 +168,19 @@ def test_only_the_card_data_goes_when_amounts_share_the_utterance() -> None:
     assert result.text == f"pay fifty dollars with card {T} expiring {T}"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4242... 4242... 4242... 4242",
+        "4242, , 4242, , 4242, , 4242",
+        "four two… four two… four two… four two… four two… four two… four two… four two",
+    ],
+)
+def test_a_card_number_read_with_long_pauses_is_removed(text: str) -> None:
+    result = redact_card_data(text)
+    assert (result.text, result.redacted) == (CARD_DATA_TOKEN, True)
+
+
 def test_fullwidth_digits_are_card_data_too() -> None:
     assert redact_card_data("４２４２ ４２４２ ４２４２ ４２４２").text == T
 
@@ -195,7 +208,11 @@ def test_a_spoken_card_number_in_english_or_french_is_removed(
     result = redact_card_data(f"{before} {said} {after}")
     assert result.redacted
     assert T in result.text
-    assert not [span for span in find_number_spans(result.text) if len(span.digits) >= 2]
+    assert not [
+        span
+        for span in find_number_spans(result.text, grouping="listener")
+        if len(span.digits) >= 2
+    ]
 
 
 @given(st.data(), st.text("0123456789", min_size=12, max_size=19), filler_text)
@@ -232,7 +249,7 @@ def test_text_without_long_numbers_or_card_words_is_unchanged(
 
 @given(st.text(st.characters(blacklist_categories=["Nd", "No"])))
 def test_text_without_digits_is_unchanged(text: str) -> None:
-    assume(not find_number_spans(text))
+    assume(not find_number_spans(text, grouping="listener"))
     assert redact_card_data(text).text == text
 
 

@@ -209,3 +209,40 @@ def test_oh_reads_as_zero_between_digits(digits: str) -> None:
 def test_numeral_groups_join_into_one_span(groups: list[str]) -> None:
     [span] = find_number_spans("card " + " ".join(groups) + " ok", None)
     assert span.digits == "".join(groups)
+
+
+@pytest.mark.parametrize(
+    ("text", "precise", "listener"),
+    [
+        ("4242, oh", ["4242"], ["42420"]),
+        ("Oh, two of them", ["2"], ["2"]),
+        ("quatre, une carte", ["41"], ["4"]),
+        ("quatre une carte", ["41"], ["41"]),
+        ("ref4242x4242", ["4242", "4242"], ["42424242"]),
+        ("the 31st", ["31"], ["31"]),
+    ],
+)
+def test_listener_grouping_hears_what_a_listener_would(
+    text: str, precise: list[str], listener: list[str]
+) -> None:
+    assert [span.digits for span in find_number_spans(text)] == precise
+    assert [span.digits for span in find_number_spans(text, grouping="listener")] == listener
+
+
+def test_listener_spans_cover_glued_letters() -> None:
+    [span] = find_number_spans("on the 31st", grouping="listener")
+    assert (span.start, span.end) == (7, 11)
+
+
+@given(
+    st.text("0123456789", min_size=4, max_size=19),
+    st.sampled_from(["en", "fr"]),
+    st.sampled_from([" ", ", ", " - ", "-", ". "]),
+)
+def test_both_groupings_read_a_long_number_said_digit_by_digit(
+    digits: str, lang: str, separator: str
+) -> None:
+    spoken = separator.join(DIGIT_WORDS[lang][int(d)] for d in digits)
+    for grouping in ("precise", "listener"):
+        [span] = find_number_spans(f"ok {spoken} merci", lang, grouping=grouping)
+        assert span.digits == digits
