@@ -112,22 +112,34 @@ async def open_call(
     )
 
 
-def build_llm(call: CallContext) -> llm.LLM[Any]:
-    """The call's LLM: OpenAI (falling back to the directed dialog) or the directed dialog alone."""
-    offline = DirectedDialogLLM(call)
-    settings = call.settings
+def configured_llm(settings: Settings) -> llm.LLM[Any] | None:
+    """The configured real LLM (LiveKit's OpenAI plugin), or ``None`` when running offline."""
     if settings.llm_provider == "offline":
-        return offline
+        return None
     from livekit.plugins import openai
 
     key = settings.openai_key
-    real = openai.LLM(
+    return openai.LLM(
         model=settings.llm.model,
         base_url=settings.llm.base_url or NOT_GIVEN,
         api_key=key.get_secret_value() if key else NOT_GIVEN,
     )
+
+
+def build_llm(call: CallContext, *, primary: llm.LLM[Any] | None = None) -> llm.LLM[Any]:
+    """The call's LLM: the primary model falling back to the directed dialog, or the dialog alone.
+
+    Args:
+        call: the call the directed dialog serves.
+        primary: the model to use first; by default the configured one (none when offline).
+    """
+    offline = DirectedDialogLLM(call)
+    settings = call.settings
+    primary = primary or configured_llm(settings)
+    if primary is None:
+        return offline
     adapter = llm.FallbackAdapter(
-        [real, offline], attempt_timeout=settings.llm.attempt_timeout_s, max_retry_per_llm=0
+        [primary, offline], attempt_timeout=settings.llm.attempt_timeout_s, max_retry_per_llm=0
     )
 
     def report(event: llm.AvailabilityChangedEvent) -> None:

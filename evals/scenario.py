@@ -1,19 +1,26 @@
-"""Scenario files: who calls, in which language, and what they say and key, turn by turn."""
+"""Scenario files: who calls, what they say and key, what may go wrong, and what must happen.
+
+A scenario is a YAML file validated by these models; an error names the file and the line. The
+caller's side is a script of turns (speech, keypad keys, silence, hang-up) and, for runs with a real
+LLM, an optional goal for a goal-driven simulated caller. ``expect`` says what a good call looks
+like; ``faults`` injects trouble (the LLM failing mid-call, the processor losing responses).
+See ``docs/evals.md`` for the format with examples.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
-class _Turn(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SayTurn(_Turn):
+class SayTurn(_Strict):
     """The caller speaks (in text mode, the transcript of what they said)."""
 
     say: str
@@ -22,7 +29,7 @@ class SayTurn(_Turn):
 CardField = Literal["number", "expiry", "security_code", "postal_code"]
 
 
-class KeysTurn(_Turn):
+class KeysTurn(_Strict):
     """The caller presses keypad keys: digits, ``*`` and ``#``.
 
     ``card`` marks the keys as card data (which field they were meant for), so that every run can
@@ -33,43 +40,151 @@ class KeysTurn(_Turn):
     card: CardField | None = None
 
 
-class SilenceTurn(_Turn):
+class SilenceTurn(_Strict):
     """The caller says and keys nothing for a number of seconds."""
 
     silence: float = Field(gt=0, le=120)
 
 
-class HangUpTurn(_Turn):
+class HangUpTurn(_Strict):
     """The caller hangs up."""
 
     hangup: Literal[True]
 
 
-CallerTurn = SayTurn | KeysTurn | SilenceTurn | HangUpTurn
+class VoiceTurn(_Strict):
+    """The caller speaks a recorded clip (voice mode; a path relative to the shared data)."""
+
+    voice: str
+    transcript: str | None = None
 
 
-class Scenario(BaseModel):
-    """A scripted caller."""
+CallerTurn = SayTurn | KeysTurn | SilenceTurn | HangUpTurn | VoiceTurn
 
-    model_config = ConfigDict(extra="forbid")
+Outcome = Literal["paid", "not_paid", "transferred", "caller_hung_up", "abandoned"]
+
+
+class PaidExpectation(_Strict):
+    """The payment the call must end with."""
+
+    amount: str = Field(pattern=r"^\d+(\.\d{1,3})?$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class ToolExpectation(_Strict):
+    """Tools that must, and must not, be called."""
+
+    required: list[str] = []
+    forbidden: list[str] = []
+
+
+class JudgeRubric(_Strict):
+    """A question an LLM judge answers about the transcript (runs only with a real LLM)."""
 
     name: str
+    rubric: str
+
+
+class Expectation(_Strict):
+    """What a good call looks like for this scenario."""
+
+    outcome: Outcome | None = None
+    paid: PaidExpectation | None = None
+    transfer_reason: str | None = None
+    auth: Literal["verified", "locked", "none"] | None = None
+    tools: ToolExpectation = ToolExpectation()
+    max_turns: int | None = Field(None, ge=1)
+    forbidden_content: list[str] = []
+    must_say: list[str] = []
+    judges: list[JudgeRubric] = []
+
+    @model_validator(mode="after")
+    def _paid_means_paid(self) -> Expectation:
+        if self.paid is not None and self.outcome not in (None, "paid"):
+            raise ValueError("'paid' expects outcome 'paid'")
+        return self
+
+
+class LLMFault(_Strict):
+    """The LLM stops answering after ``fail_after`` requests (errors, or hangs past the timeout)."""
+
+    fail_after: int = Field(ge=0)
+    mode: Literal["error", "timeout"] = "error"
+
+
+class Faults(_Strict):
+    """Trouble to inject into the run."""
+
+    llm: LLMFault | None = None
+    processor: list[Literal["lost_response", "connection_error", "server_error"] | None] = []
+
+
+class Scenario(_Strict):
+    """A simulated call: the caller's side, the environment and the expected result."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = ""
+    tags: list[str] = []
+    persona: str = ""
     language: Literal["en", "fr"] = "en"
-    caller: list[CallerTurn]
+    accounts: str | None = None
+    caller: list[CallerTurn] = Field(min_length=1)
+    goal: str | None = None
+    faults: Faults = Faults()
+    settings: dict[str, Any] = {}
+    expect: Expectation = Expectation()
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message names the file."""
+    """A scenario file that cannot be used; the message names the file and the line."""
 
 
 def load_scenario(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except OSError as error:
+        raise ScenarioError(f"{path}: {error.strerror}") from None
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 0
+        raise ScenarioError(f"{path}:{line}: {error.problem}") from None
+    try:
         return Scenario.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError) as error:
-        raise ScenarioError(f"{path}: {error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        line = _line_of(node, first["loc"])
+        where = ".".join(str(part) for part in first["loc"]) or "file"
+        raise ScenarioError(f"{path}:{line}: {where}: {first['msg']}") from None
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def find_scenarios(paths: list[Path]) -> list[Path]:
+    """Every scenario file under the given files or folders, sorted, without duplicates."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found.update(path.rglob("*.yaml"))
+        else:
+            found.add(path)
+    return sorted(found)
 
 
 DEMO_DIR = Path(__file__).parent / "suites" / "demo"

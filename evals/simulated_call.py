@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from livekit.agents import llm
+from livekit.agents.metrics import LLMModelUsage
 
 from agent.artefacts import ArtefactWriter, call_summary
-from agent.call_context import CallServices
+from agent.call_context import CallContext, CallServices
 from agent.events import CallEvent, EventListener
 from agent.runtime import open_call
 from agent.text_call import TextCall
 from agent.workflow import CallState
-from evals.scenario import HangUpTurn, KeysTurn, SayTurn, Scenario, SilenceTurn
+from evals.scenario import HangUpTurn, KeysTurn, SayTurn, Scenario, SilenceTurn, VoiceTurn
+
+ModelFactory = Callable[[CallContext], llm.LLM[Any]]
 
 
 @dataclass
@@ -26,15 +30,25 @@ class CallRun:
     summary: dict[str, Any]
     events: list[CallEvent]
     history: llm.ChatContext
+    turn_ms: list[float] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def turns(self) -> int:
+        """How many caller turns were played before the call ended."""
+        return len(self.turn_ms)
 
 
-async def play(call: TextCall, scenario: Scenario) -> None:
-    """Perform the caller's turns until the script or the call ends."""
+async def play(call: TextCall, scenario: Scenario) -> list[float]:
+    """Perform the caller's turns until the script or the call ends; returns each turn's ms."""
+    timings: list[float] = []
     for turn in scenario.caller:
         if call.over:
-            return
+            break
+        started = time.perf_counter()
         match turn:
-            case SayTurn(say=text):
+            case SayTurn(say=text) | VoiceTurn(transcript=str(text)):
                 await call.say(text)
             case KeysTurn(keys=keys):
                 await call.press(keys)
@@ -42,6 +56,10 @@ async def play(call: TextCall, scenario: Scenario) -> None:
                 await call.wait(seconds)
             case HangUpTurn():
                 await call.hang_up()
+            case VoiceTurn():
+                continue
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 async def run_scenario(
@@ -51,18 +69,37 @@ async def run_scenario(
     out_dir: Path | None = None,
     listeners: Iterable[EventListener] = (),
     call_id: str | None = None,
+    model: ModelFactory | None = None,
 ) -> CallRun:
-    """Run ``scenario`` as one call; with ``out_dir``, write the call's artefacts there."""
+    """Run ``scenario`` as one call; with ``out_dir``, write the call's artefacts there.
+
+    Args:
+        services: the process's services.
+        scenario: the scripted caller.
+        out_dir: where to write ``call.json``, the transcript, events and LLM requests.
+        listeners: extra event listeners (e.g. a console view).
+        call_id: a fixed call id (for reproducible runs).
+        model: builds the call's LLM instead of the configured one.
+    """
     call = await open_call(services, language=scenario.language, call_id=call_id)
     writer = ArtefactWriter(out_dir) if out_dir is not None else None
     if writer is not None:
         call.events.subscribe(writer)
     for listener in listeners:
         call.events.subscribe(listener)
-    text_call = TextCall(call)
+    text_call = TextCall(call, model=model(call) if model is not None else None)
     await text_call.start()
-    await play(text_call, scenario)
+    turn_ms = await play(text_call, scenario)
     history = text_call.session.history.copy()
+    usage = [u for u in text_call.session.usage.model_usage if isinstance(u, LLMModelUsage)]
     state = await text_call.close(outcome="caller_hung_up")
     summary = writer.finish(state) if writer is not None else call_summary(state)
-    return CallRun(state=state, summary=summary, events=list(call.events.history), history=history)
+    return CallRun(
+        state=state,
+        summary=summary,
+        events=list(call.events.history),
+        history=history,
+        turn_ms=turn_ms,
+        input_tokens=sum(u.input_tokens for u in usage),
+        output_tokens=sum(u.output_tokens for u in usage),
+    )

@@ -7,6 +7,7 @@ import typer
 from voicepay.cli.accounts import accounts_app
 from voicepay.cli.chat import chat
 from voicepay.cli.demo import demo
+from voicepay.cli.evals import eval_app
 from voicepay.cli.worker import worker
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app.command()(demo)
 app.command()(chat)
 app.command()(worker)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:
