@@ -19,6 +19,8 @@ from livekit.agents import stt as stt_module
 from livekit.agents import tts as tts_module
 from livekit.agents import vad as vad_module
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents.utils import is_given
+from livekit.agents.voice.turn import TurnHandlingOptions
 from redis.asyncio import Redis
 
 from agent.call_context import CallContext, CallServices
@@ -159,10 +161,14 @@ def build_session(
 ) -> AgentSession[CallContext]:
     """An ``AgentSession`` for the call, with its context as userdata.
 
-    Text mode passes no ``stt``/``tts``/``vad``. Preemptive generation stays off so that nothing
-    reaches the LLM before the ingress has screened the caller's final transcript; IVR detection
-    stays off so that no DTMF tool is ever handed to the LLM.
+    Text mode passes no ``stt``/``tts``/``vad``; its turns are explicit, so it runs no end-of-turn
+    model. Preemptive generation stays off so that nothing reaches the LLM before the ingress has
+    screened the caller's final transcript; IVR detection stays off so that no DTMF tool is ever
+    handed to the LLM.
     """
+    turn_handling: TurnHandlingOptions = {"preemptive_generation": {"enabled": False}}
+    if not is_given(stt):
+        turn_handling["turn_detection"] = "manual"
     session = AgentSession[CallContext](
         userdata=call,
         llm=model,
@@ -171,7 +177,7 @@ def build_session(
         vad=vad,
         max_tool_steps=MAX_TOOL_STEPS,
         ivr_detection=False,
-        turn_handling={"preemptive_generation": {"enabled": False}},
+        turn_handling=turn_handling,
     )
     call.session = session
     _bridge_events(call, session)

@@ -22,6 +22,14 @@ from evals.scenario import KeysTurn, Scenario
 from payment_tools.redaction import find_luhn_runs
 from voicepay.spoken_numbers import words_to_digits
 
+_NUMBER_WORD = re.compile(
+    r"\b(zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred|thousand|double|triple|z[ée]ro|un|une|deux|trois|quatre|"
+    r"cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingts?|trente|"
+    r"quarante|cinquante|soixante|octante|nonante|cents?|mille)\b",
+    re.IGNORECASE,
+)
 _PAN_WINDOW = 8
 _TIMING_KEYS = frozenset({"at_ms", "created_at", "ts", "timestamp", "duration", "version"})
 _ISO_TIMESTAMP = re.compile(
@@ -104,6 +112,7 @@ class LeakScanner:
             self._patterns.append(("security_code", re.compile(rf"\b{re.escape(code)}\b")))
         for code in secrets.postal_codes:
             self._patterns.append(("postal_code", re.compile(rf"\b{re.escape(code)}\b")))
+        self._seen: dict[str, frozenset[str]] = {}
         self._exact = {
             value: kind
             for kind, values in (
@@ -116,14 +125,22 @@ class LeakScanner:
 
     def scan_text(self, where: str, text: str) -> list[Leak]:
         """Leaks in free text, also after reading spelled-out numbers as digits."""
-        if _ISO_TIMESTAMP.match(text):
-            return []
+        kinds = self._seen.get(text)
+        if kinds is None:
+            kinds = self._seen[text] = self._kinds(text)
+        return [Leak(where=where, kind=kind) for kind in sorted(kinds)]
+
+    def _kinds(self, text: str) -> frozenset[str]:
+        if _ISO_TIMESTAMP.match(text) or not any(ch.isdigit() for ch in text):
+            if not _NUMBER_WORD.search(text):
+                return frozenset()
+        variants = {text, words_to_digits(text)} if _NUMBER_WORD.search(text) else {text}
         found: set[str] = set()
-        for variant in {text, words_to_digits(text)}:
+        for variant in variants:
             found.update(kind for kind, pattern in self._patterns if pattern.search(variant))
             if find_luhn_runs(variant):
                 found.add("luhn_run")
-        return [Leak(where=where, kind=kind) for kind in sorted(found)]
+        return frozenset(found)
 
     def scan_json(self, where: str, value: Any, key: str | None = None) -> list[Leak]:
         """Leaks in a decoded JSON value, walked recursively."""
