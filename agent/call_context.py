@@ -54,6 +54,7 @@ class CallContext:
     capturing: bool = field(default=False)
     hangup: asyncio.Event = field(default_factory=asyncio.Event)
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
+    _latest: CallState | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -70,16 +71,21 @@ class CallContext:
         self.hangup.set()
 
     async def state(self) -> CallState:
-        """The call's current workflow state, from Redis."""
-        return await self.services.calls.load(self.call_id)
+        """The call's current workflow state (a copy; this context keeps the latest one)."""
+        if self._latest is None:
+            self._latest = await self.services.calls.load(self.call_id)
+        return self._latest.model_copy(deep=True)
 
     async def update(self, change: Callable[[CallState], T]) -> tuple[CallState, T]:
         """Apply a workflow transition atomically and report any step change."""
-        before = await self.services.calls.load(self.call_id)
-        state, result = await self.services.calls.update(self.call_id, change)
-        if state.step is not before.step:
-            self.events.emit("step", source=before.step.value, target=state.step.value)
-        return state, result
+        if self._latest is None:
+            self._latest = await self.services.calls.load(self.call_id)
+        before = self._latest.step
+        state, result = await self.services.calls.update(self.call_id, change, known=self._latest)
+        self._latest = state
+        if state.step is not before:
+            self.events.emit("step", source=before.value, target=state.step.value)
+        return state.model_copy(deep=True), result
 
     async def say(self, text: str, *, in_context: bool) -> None:
         """Speak ``text`` to the caller; ``in_context`` adds it to the LLM's chat context.

@@ -1,7 +1,7 @@
 """Redis persistence of :class:`~agent.workflow.CallState`, one JSON value per call with a TTL.
 
-Updates are optimistic transactions (``WATCH``/``MULTI``): two workers touching the same call cannot
-lose each other's transition, and a transition that raises leaves Redis untouched.
+Updates are optimistic: a compare-and-set on the state's version, so two writers touching the same
+call cannot lose each other's transition, and a transition that raises leaves Redis untouched.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from agent.workflow import CallState
 
@@ -18,6 +17,15 @@ T = TypeVar("T")
 
 _KEY = "voicepay:call:{call_id}"
 _MAX_RETRIES = 200
+# Writes ARGV[2] with TTL ARGV[3] only if the stored state's version is still ARGV[1].
+# Returns 1 when written, 0 when another writer changed the state, -1 when it is gone.
+_COMPARE_AND_SET = """
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+if cjson.decode(current)['version'] ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 
 
 class CallNotFound(LookupError):
@@ -35,6 +43,7 @@ class CallStateStore:
     def __init__(self, redis: Redis, *, ttl_s: int) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
+        self._compare_and_set = redis.register_script(_COMPARE_AND_SET)
 
     @staticmethod
     def key(call_id: str) -> str:
@@ -56,28 +65,37 @@ class CallStateStore:
             raise CallNotFound(call_id)
         return CallState.model_validate_json(raw)
 
-    async def update(self, call_id: str, change: Callable[[CallState], T]) -> tuple[CallState, T]:
+    async def update(
+        self,
+        call_id: str,
+        change: Callable[[CallState], T],
+        *,
+        known: CallState | None = None,
+    ) -> tuple[CallState, T]:
         """Apply ``change`` to the stored state atomically and return the new state and its result.
 
         ``change`` mutates the state it is given (a workflow transition); if it raises, nothing is
-        written. It may run more than once when another writer races us, so it must be pure apart
-        from mutating the state.
+        written. The write is a compare-and-set on the state's version in one round trip; when
+        another writer got there first, the state is reloaded and ``change`` runs again, so it must
+        be pure apart from mutating the state.
+
+        Args:
+            call_id: the call.
+            change: the transition to apply.
+            known: the caller's copy of the latest state, if it has one (saves a read).
         """
         key = self.key(call_id)
+        state = known.model_copy(deep=True) if known is not None else await self.load(call_id)
         for _ in range(_MAX_RETRIES):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        raise CallNotFound(call_id)
-                    state = CallState.model_validate_json(raw)
-                    result = change(state)
-                    state.version += 1
-                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                    pipe.set(key, state.model_dump_json(), ex=self._ttl_s)
-                    await pipe.execute()
-                    return state, result
-                except WatchError:
-                    continue
+            expected = state.version
+            result = change(state)
+            state.version = expected + 1
+            written = await self._compare_and_set(
+                keys=[key], args=[expected, state.model_dump_json(), self._ttl_s]
+            )
+            if written == 1:
+                return state, result
+            if written == -1:
+                raise CallNotFound(call_id)
+            state = await self.load(call_id)
         raise RuntimeError("call state update kept conflicting")

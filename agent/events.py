@@ -54,6 +54,11 @@ class CallEvents:
     _started: float = field(default_factory=time.monotonic)
     history: list[CallEvent] = field(default_factory=list)
 
+    @property
+    def listened(self) -> bool:
+        """Whether anyone subscribed (costly details can be skipped when nobody listens)."""
+        return bool(self._listeners)
+
     def subscribe(self, listener: EventListener) -> None:
         """Call ``listener`` for every later event."""
         self._listeners.append(listener)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from livekit.agents import llm
 
@@ -22,9 +23,17 @@ def context_texts(chat_ctx: llm.ChatContext) -> Iterator[str]:
             yield item.output
 
 
+@lru_cache(maxsize=8192)
+def _text_holds_card_number(text: str) -> bool:
+    return contains_luhn_run(text)
+
+
 def holds_card_number(chat_ctx: llm.ChatContext) -> bool:
-    """Whether any text in the context holds a Luhn-valid 13–19-digit run."""
-    return any(contains_luhn_run(text) for text in context_texts(chat_ctx))
+    """Whether any text in the context holds a Luhn-valid 13–19-digit run.
+
+    Texts already checked are remembered, so the check costs little as a call's context grows.
+    """
+    return any(_text_holds_card_number(text) for text in context_texts(chat_ctx))
 
 
 def scrubbed(chat_ctx: llm.ChatContext) -> llm.ChatContext:

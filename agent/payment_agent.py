@@ -73,10 +73,11 @@ class PaymentAgent(Agent):
             call.events.emit("guard_alert", boundary="llm_request")
             chat_ctx = scrubbed(chat_ctx)
             await self.update_chat_ctx(scrubbed(self.chat_ctx))
-        call.events.emit(
-            "llm_request",
-            chat_ctx=chat_ctx.to_dict(exclude_timestamp=True),
-            tools=sorted(tool.id for tool in tools),
-        )
+        if call.events.listened:
+            call.events.emit(
+                "llm_request",
+                chat_ctx=chat_ctx.to_dict(exclude_timestamp=True),
+                tools=sorted(tool.id for tool in tools),
+            )
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
