@@ -39,12 +39,16 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-def _histogram(values: Iterable[float]) -> list[dict[str, float]]:
+def _histogram(values: Iterable[float]) -> list[dict[str, float | None]]:
+    """Counts per latency bin; the last bin (``le_ms`` null) holds everything slower."""
     counts = Counter(
         next((edge for edge in LATENCY_BINS_MS if v <= edge), float("inf")) for v in values
     )
-    edges = [*LATENCY_BINS_MS, float("inf")]
-    return [{"le_ms": edge, "count": counts.get(edge, 0)} for edge in edges]
+    bins: list[dict[str, float | None]] = [
+        {"le_ms": edge, "count": counts.get(edge, 0)} for edge in LATENCY_BINS_MS
+    ]
+    bins.append({"le_ms": None, "count": counts.get(float("inf"), 0)})
+    return bins
 
 
 def _transfers(results: Sequence[TrialResult]) -> dict[str, Any]:

@@ -122,7 +122,7 @@ def plan(config: RunConfig) -> list[TrialSpec]:
 def run_suites(
     config: RunConfig, on_result: Callable[[TrialResult], None] | None = None
 ) -> dict[str, Any]:
-    """Run every trial and return the report (also written to ``out/report.json``)."""
+    """Run every trial (artefacts under ``out``) and return the report."""
     specs = plan(config)
     started = time.perf_counter()
     results: list[TrialResult] = []

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages VoicePay's demo and tests need (redis-server) when they are missing.
+# Installs the system packages VoicePay's demo and tests need when they are missing:
+# redis-server (call state) and chromium (the eval report's browser test).
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing system packages: ${missing[*]}" >&2
