@@ -12,6 +12,7 @@ from agent.guard import holds_card_number
 from agent.ingress import CallerIngress
 from agent.runtime import open_call, open_services
 from agent.text_call import TextCall
+from evals.leak_scan import iter_strings
 from payment_tools.redaction import contains_luhn_run
 from voicepay.accounts import AccountRepository
 from voicepay.fixtures import DEMO_ACCOUNTS
@@ -62,6 +63,7 @@ async def test_an_unredacted_card_number_never_reaches_the_model(
         await text_call.say("sorry, what should I do?")
         await text_call.close()
     assert model.requests, "the model was never asked anything"
-    assert not any(contains_luhn_run(str(request)) for request in model.requests)
+    texts = [text for request in model.requests for text in iter_strings(request)]
+    assert not [text for text in texts if contains_luhn_run(text)]
     assert "guard_alert" in [e.kind for e in call.events.history]
     assert "[card data removed]" in str(model.requests[0])
