@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from livekit.agents import llm
 
 from agent.call_store import CallStateStore
 from agent.events import CallEvents
@@ -39,6 +41,7 @@ class CallServices:
     desk: PaymentDesk
     receipts: ReceiptSender
     lockout: AuthLockout
+    llm: llm.LLM[Any] | None = None
 
 
 @dataclass

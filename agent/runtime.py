@@ -81,6 +81,7 @@ async def open_services(
 ) -> AsyncIterator[CallServices]:
     """Process-wide services; the gateway is closed on exit."""
     desk = PaymentDesk(gateway or make_gateway(settings), capture_options(settings))
+    model = configured_llm(settings)
     try:
         yield CallServices(
             settings=settings,
@@ -94,9 +95,12 @@ async def open_services(
                 max_failures=settings.auth.knowledge_max_attempts,
                 window_s=settings.auth.lockout_s,
             ),
+            llm=model,
         )
     finally:
         await desk.aclose()
+        if model is not None:
+            await model.aclose()
 
 
 async def open_call(
@@ -131,17 +135,23 @@ def configured_llm(settings: Settings) -> llm.LLM[Any] | None:
 def build_llm(call: CallContext, *, primary: llm.LLM[Any] | None = None) -> llm.LLM[Any]:
     """The call's LLM: the primary model falling back to the directed dialog, or the dialog alone.
 
+    The directed dialog also takes over a reply the primary model cut off mid-stream: a caller
+    hearing half a sentence and then silence is worse than hearing the sentence restarted.
+
     Args:
         call: the call the directed dialog serves.
-        primary: the model to use first; by default the configured one (none when offline).
+        primary: the model to use first; by default the process's configured one (none offline).
     """
     offline = DirectedDialogLLM(call)
     settings = call.settings
-    primary = primary or configured_llm(settings)
+    primary = primary or call.services.llm
     if primary is None:
         return offline
     adapter = llm.FallbackAdapter(
-        [primary, offline], attempt_timeout=settings.llm.attempt_timeout_s, max_retry_per_llm=0
+        [primary, offline],
+        attempt_timeout=settings.llm.attempt_timeout_s,
+        max_retry_per_llm=0,
+        retry_on_chunk_sent=True,
     )
 
     def report(event: llm.AvailabilityChangedEvent) -> None:

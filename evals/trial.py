@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from agent.call_context import CallContext
 from agent.offline_llm import DirectedDialogLLM
-from agent.runtime import build_llm, configured_llm, open_services
+from agent.runtime import build_llm, open_services
 from evals.faulty_llm import FaultyLLM
 from evals.judges import (
     Check,
@@ -95,7 +95,7 @@ def _model_factory(scenario: Scenario, settings: Settings) -> ModelFactory | Non
         return None
 
     def build(call: CallContext) -> Any:
-        primary = configured_llm(settings) or DirectedDialogLLM(call)
+        primary = call.services.llm or DirectedDialogLLM(call)
         return build_llm(
             call, primary=FaultyLLM(primary, fail_after=fault.fail_after, mode=fault.mode)
         )
