@@ -18,6 +18,7 @@ class Intent(StrEnum):
     GOODBYE = "goodbye"
     CANCEL = "cancel"
     HELP = "help"
+    NEW_CARD = "new_card"
     LANGUAGE_FRENCH = "language_french"
     LANGUAGE_ENGLISH = "language_english"
 
@@ -120,6 +121,17 @@ _INTENTS: dict[Intent, Patterns] = {
             rf"(?:^|(?<=\| ))(?:stop|arrete(?:r|z)?|laisse(?:r|z)? tomber|oublie(?:z)? ca"
             rf"|je ai change de avis){_AT_END}",
             rf"(?:ne )?veux (?:plus|pas) payer{_AT_END}",
+        ),
+    },
+    Intent.NEW_CARD: {
+        "en": rx(
+            r"(?:another|a different|a new|the other|my other|different|new|other)"
+            r" (?:credit |debit )?card",
+            r"(?:change|switch) (?:the |my )?cards?",
+        ),
+        "fr": rx(
+            r"(?:une |la |mon |ma )?(?:autre|nouvelle) carte|carte differente",
+            r"changer de carte",
         ),
     },
     Intent.HELP: {

@@ -29,7 +29,8 @@ _UNSURE = {
         r"one (?:moment|second|sec|minute)|just a (?:moment|second|sec|minute)",
     ),
     "fr": rx(
-        r"peut etre|sais pas|pas sur|pas certain|aucune idee|attendez|attends|je reflechis",
+        r"peut etre|(?:ne )?sais pas|(?:ne suis )?pas sur|(?:ne suis )?pas certain|aucune idee",
+        r"attendez|attends|je reflechis",
         r"un (?:instant|moment)|une (?:seconde|minute)",
     ),
 }
@@ -44,14 +45,17 @@ _KEYPAD_NO = {"2", "two", "deux"}
 def parse_yes_no(text: str, lang: str) -> Literal["yes", "no"] | None:
     """Read a yes or a no; ``None`` when unclear, doubtful, or both.
 
-    A whole utterance of "1"/"one" is yes and "2"/"two" is no, as on the keypad.
+    A whole utterance of "1"/"one" is yes and "2"/"two" is no, as on the keypad. Hesitation
+    ("wait", "not sure") cancels a yes but never a no: "No, wait, that's too much" is a no.
     """
     check_language(lang)
     norm = normalise(text)
     if norm in _KEYPAD_YES or norm in _KEYPAD_NO:
         return "yes" if norm in _KEYPAD_YES else "no"
-    if matches(norm, _UNSURE[lang], negatable=False):
-        return None
+    unsure = matches(norm, _UNSURE[lang], negatable=False)
+    for pattern in _UNSURE[lang]:
+        # "not sure", "je ne sais pas": doubt, whose negation words are not a no.
+        norm = " ".join(pattern.sub(" ", norm).split())
     for idiom in _AGREEING_IDIOMS[lang]:
         norm = idiom.sub("yes" if lang == "en" else "oui", norm)
     words = norm.split(" ")
@@ -64,6 +68,6 @@ def parse_yes_no(text: str, lang: str) -> Literal["yes", "no"] | None:
                 yes = True
     no = no or matches(norm, _NO[lang], negatable=False)
     yes = yes or (lang == "fr" and words[0] == "si")
-    if yes == no:
+    if yes == no or (unsure and yes):
         return None
     return "yes" if yes else "no"

@@ -57,6 +57,8 @@ class CallContext:
     capturing: bool = field(default=False)
     hangup: asyncio.Event = field(default_factory=asyncio.Event)
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
+    keypad_interrupt: str | None = None
+    speech_ignored_said: bool = False
     _latest: CallState | None = field(default=None, repr=False)
 
     @property
@@ -68,6 +70,17 @@ class CallContext:
     def language(self) -> str:
         """The language prompts are spoken in."""
         return self.prompts.language
+
+    def interrupt_keypad(self, reason: str) -> bool:
+        """Call off the keypad entry in progress (e.g. the caller asked for a person).
+
+        The tool holding the keypad sees the entry end and reads ``keypad_interrupt`` to say
+        why. Returns whether an entry was in progress.
+        """
+        if not self.keypad.cancel_session():
+            return False
+        self.keypad_interrupt = reason
+        return True
 
     def request_hangup(self) -> None:
         """Ask the runtime to hang up once the agent has finished speaking."""
@@ -112,6 +125,8 @@ class CallContext:
             session = self.session
             audio = session is not None and session.input.audio is not None
             self.capturing = True
+            self.keypad_interrupt = None
+            self.speech_ignored_said = False
             if audio and session is not None:
                 session.input.set_audio_enabled(False)
             try:

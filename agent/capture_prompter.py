@@ -18,10 +18,12 @@ class SpokenCapturePrompter:
         """The sentence for a prompt request."""
         prompts = self._call.prompts
         if request.kind == "error" and request.error is not None:
-            accepted = ", ".join(
-                prompts.text(f"brand.{brand}")
-                for brand in self._call.settings.capture.accepted_brands
-            )
+            names = [
+                prompts.text(f"brand.{b}") for b in self._call.settings.capture.accepted_brands
+            ]
+            accepted = names[-1]
+            if len(names) > 1:
+                accepted = f"{', '.join(names[:-1])} {prompts.text('capture.or')} {names[-1]}"
             error = prompts.text(f"capture.error.{request.error.value}", accepted=accepted)
             return f"{error} {prompts.text(f'capture.ask.{request.field.value}')}"
         return prompts.text(f"capture.{_KIND_KEYS[request.kind]}.{request.field.value}")

@@ -16,6 +16,7 @@ from typing import Any
 from livekit.agents import llm
 
 from agent.nlu import Intent, detect_intents, parse_account_number, parse_amount, parse_yes_no
+from agent.readback import readback_text
 from agent.tool_reply import parse_tool_reply
 from agent.workflow import CallState, ChargeState, Step
 from prompts import PromptBook
@@ -31,6 +32,7 @@ _CHAINS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ),
     ("verify_identity", "verified"): ("get_balance", {}),
     ("verify_identity", "not_verified"): ("verify_identity", {}),
+    ("verify_identity", "no_input"): ("verify_identity", {}),
     ("verify_identity", "locked"): ("transfer_to_human", {"reason": "authentication_failed"}),
     ("set_amount", "amount_set"): ("capture_card", {}),
     ("get_balance", "nothing_due"): ("end_call", {}),
@@ -58,6 +60,8 @@ def _last_relevant(chat_ctx: llm.ChatContext) -> llm.ChatItem | None:
 
 def reprompt(state: CallState, prompts: PromptBook) -> str:
     """The question the caller should answer at this step."""
+    if state.awaiting_confirmation:
+        return readback_text(prompts, state.terms())
     key = {
         Step.GREET: "identify.ask",
         Step.IDENTIFY: "identify.ask",
@@ -77,8 +81,15 @@ def decide(chat_ctx: llm.ChatContext, state: CallState, prompts: PromptBook) -> 
     if last.type == "function_call_output":
         return _after_tool(last, state, prompts)
     if last.type == "message" and last.role == "user":
-        return _after_caller(last.text_content or "", state, prompts)
+        return _after_caller(last.text_content or "", state, prompts, _last_said(chat_ctx))
     return Decision()
+
+
+def _last_said(chat_ctx: llm.ChatContext) -> str | None:
+    for item in reversed(chat_ctx.items):
+        if item.type == "message" and item.role == "assistant" and item.text_content:
+            return item.text_content
+    return None
 
 
 def _after_tool(output: llm.FunctionCallOutput, state: CallState, prompts: PromptBook) -> Decision:
@@ -96,13 +107,19 @@ def _after_tool(output: llm.FunctionCallOutput, state: CallState, prompts: Promp
     return Decision(say=reply.say)
 
 
-def _after_caller(text: str, state: CallState, prompts: PromptBook) -> Decision:
+def _after_caller(
+    text: str, state: CallState, prompts: PromptBook, last_said: str | None
+) -> Decision:
     lang = prompts.language
     if state.step in (Step.END, Step.TRANSFER):
         return Decision()
     intents = detect_intents(text, lang)
     if Intent.HUMAN in intents:
         return Decision(tool="transfer_to_human", arguments={"reason": "caller_request"})
+    pending = state.charge_state is ChargeState.PENDING
+    if pending and intents & {Intent.GOODBYE, Intent.CANCEL}:
+        # A charge whose outcome is unknown must not be left behind: a person will check it.
+        return Decision(tool="transfer_to_human", arguments={"reason": "payment_unconfirmed"})
     if REDACTION_MARK in text:
         return Decision(say=_join(prompts.text("refuse.card_by_voice"), reprompt(state, prompts)))
     if Intent.PROMPT_INJECTION in intents:
@@ -111,8 +128,17 @@ def _after_caller(text: str, state: CallState, prompts: PromptBook) -> Decision:
         return Decision(say=_join(prompts.text("refuse.card_readback"), reprompt(state, prompts)))
     if Intent.GOODBYE in intents or (Intent.CANCEL in intents and state.step is not Step.CONFIRM):
         return Decision(tool="end_call")
+    if Intent.NEW_CARD in intents and state.can_capture():
+        return Decision(tool="capture_card")
     keyed = text.removeprefix(KEYPAD_PREFIX).strip() if text.startswith(KEYPAD_PREFIX) else None
-    return _by_step(text, keyed, state, prompts)
+    decision = _by_step(text, keyed, state, prompts)
+    if decision.tool is None:
+        # "Pardon?", "what can I do?": only when the utterance asked for nothing else.
+        if Intent.REPEAT in intents and last_said:
+            return Decision(say=last_said)
+        if Intent.HELP in intents:
+            return Decision(say=reprompt(state, prompts) or decision.say)
+    return decision
 
 
 def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook) -> Decision:
@@ -129,15 +155,12 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
         case Step.BALANCE:
             return Decision(tool="get_balance")
         case Step.AMOUNT:
+            chosen = _amount_decision(text, state)
+            if chosen is not None:
+                return chosen
             if answer == "no" and state.card is not None and state.readback > 0:
                 return Decision(say=prompts.text("confirm.cancelled"))
-            intent = parse_amount(text, lang, state.currency or "")
-            if intent is None:
-                return Decision(say=prompts.text("amount.error.unclear"))
-            arguments: dict[str, Any] = {"choice": intent.kind}
-            if intent.kind == "partial" and intent.money is not None:
-                arguments["amount"] = intent.money.to_decimal_str()
-            return Decision(tool="set_amount", arguments=arguments)
+            return Decision(say=prompts.text("amount.error.unclear"))
         case Step.CAPTURE:
             if answer == "no":
                 return Decision(tool="end_call")
@@ -145,7 +168,10 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
         case Step.CONFIRM:
             if state.readback > 0 and state.confirmed_readback == state.readback:
                 return Decision(tool="confirm_and_charge")
-            return Decision(say=prompts.text("confirm.unclear"))
+            changed = _amount_decision(text, state) if answer is None else None
+            if changed is not None:
+                return changed
+            return Decision(say=_join(prompts.text("confirm.unclear"), reprompt(state, prompts)))
         case Step.CHARGE:
             if state.charge_state is ChargeState.PENDING and answer != "no":
                 return Decision(tool="confirm_and_charge")
@@ -153,8 +179,21 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
         case Step.RECEIPT:
             if answer == "yes":
                 return Decision(tool="send_receipt")
-            return Decision(tool="end_call")
+            return Decision(say=prompts.text("receipt.declined"), tool="end_call")
     return Decision(say=prompts.text("fallback.not_understood"))
+
+
+def _amount_decision(text: str, state: CallState) -> Decision | None:
+    """``set_amount`` for an amount said in ``text`` (never for digits typed on the keypad)."""
+    if text.startswith(KEYPAD_PREFIX) or not state.currency:
+        return None
+    intent = parse_amount(text, "fr" if state.language == "fr" else "en", state.currency)
+    if intent is None:
+        return None
+    arguments: dict[str, Any] = {"choice": intent.kind}
+    if intent.kind == "partial" and intent.money is not None:
+        arguments["amount"] = intent.money.to_decimal_str()
+    return Decision(tool="set_amount", arguments=arguments)
 
 
 def _join(*parts: str) -> str:

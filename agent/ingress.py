@@ -9,8 +9,9 @@ code, so that the LLM can never invent the caller's confirmation.
 from __future__ import annotations
 
 from agent.call_context import CallContext
-from agent.nlu import parse_yes_no
-from agent.workflow import CallState, WorkflowViolation
+from agent.directed_dialog import KEYPAD_PREFIX
+from agent.nlu import Intent, detect_intents, parse_yes_no
+from agent.workflow import CallState, Step, WorkflowViolation
 from payment_tools.redaction import redact_card_data
 
 
@@ -32,6 +33,7 @@ class CallerIngress:
             call.events.emit("card_data_redacted", source="caller_speech")
         if call.capturing:
             call.events.emit("caller_said", text=result.text, ignored="keypad_capture")
+            await self._while_keypad_in_use(result.text)
             return None
         call.events.emit("caller_said", text=result.text)
         state = await call.state()
@@ -41,13 +43,33 @@ class CallerIngress:
                 await self._answer(answer == "yes")
         return result.text
 
-    async def keypad_answer(self, key: str) -> bool:
-        """Record keypad 1 (yes) or 2 (no) to a pending read-back; returns whether it counted."""
-        state = await self._call.state()
-        if not state.awaiting_confirmation or key not in ("1", "2"):
-            return False
-        await self._answer(key == "1")
-        return True
+    async def keypad_line(self, line: str) -> str | None:
+        """Screen digits typed outside a keypad entry; returns what may reach the LLM.
+
+        Keys are only taken where the agent asks for them: an account number before the caller
+        is identified, and 1 or 2 after a read-back. Anything else typed out of turn (a card or
+        its expiry typed too early) is dropped unseen.
+        """
+        call = self._call
+        state = await call.state()
+        if state.step in (Step.GREET, Step.IDENTIFY) and 6 <= len(line) <= 12:
+            accepted: str | None = f"{KEYPAD_PREFIX} {line}"
+        elif state.awaiting_confirmation and line in ("1", "2"):
+            await self._answer(line == "1")
+            accepted = f"{KEYPAD_PREFIX} {line}"
+        else:
+            accepted = None
+        call.events.emit("keypad_line", keys=len(line), accepted=accepted is not None)
+        return accepted
+
+    async def _while_keypad_in_use(self, text: str) -> None:
+        """Speech heard while the keypad is in use: a request for a person ends the entry."""
+        call = self._call
+        if Intent.HUMAN in detect_intents(text, call.language):
+            call.interrupt_keypad("caller_request")
+        elif not call.speech_ignored_said:
+            call.speech_ignored_said = True
+            await call.say(call.prompts.text("capture.speech_ignored"), in_context=False)
 
     async def _answer(self, yes: bool) -> None:
         def answer(state: CallState) -> None:

@@ -214,6 +214,7 @@ def _bridge_events(call: CallContext, session: AgentSession[CallContext]) -> Non
 
     session.on("conversation_item_added", on_item)
     session.on("function_tools_executed", on_tools)
+    session.on("close", lambda _: call.hangup.set())
 
 
 async def wait_for_hangup(call: CallContext, session: AgentSession[CallContext]) -> None:

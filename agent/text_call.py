@@ -15,7 +15,7 @@ from typing import Any
 from livekit.agents import AgentSession, llm
 
 from agent.call_context import CallContext
-from agent.directed_dialog import KEYPAD_PREFIX
+from agent.call_end import close_call_record
 from agent.payment_agent import PaymentAgent
 from agent.runtime import build_llm, build_session
 from agent.workflow import CallState
@@ -86,7 +86,7 @@ class TextCall:
         if not self._closed:
             self._closed = True
             await self.settle()
-            await self.call.update(lambda state: state.end(outcome))
+            await close_call_record(self.call, outcome)
             await self.session.aclose()
         return await self.call.state()
 
@@ -134,9 +134,6 @@ class TextCall:
         self._spawn(self._keypad_line(line))
 
     async def _keypad_line(self, line: str) -> None:
-        if not line:
-            return
-        await self.agent.ingress.keypad_answer(line)
-        accepted = await self.agent.ingress.accept(f"{KEYPAD_PREFIX} {line}")
+        accepted = await self.agent.ingress.keypad_line(line)
         if accepted is not None:
             self._reply_to(accepted)

@@ -17,7 +17,7 @@ from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobProcess, stt, tts
 from livekit.plugins import silero
 
-from agent.directed_dialog import KEYPAD_PREFIX
+from agent.call_end import close_call_record
 from agent.payment_agent import PaymentAgent
 from agent.runtime import build_llm, build_session, open_call, open_services
 from voicepay.logging_setup import install_pii_filter
@@ -93,10 +93,7 @@ async def entrypoint(ctx: JobContext) -> None:
         call.keypad.attach_room(ctx.room, caller_identity=caller.identity)
 
         async def keypad_line(line: str) -> None:
-            if not line:
-                return
-            await agent.ingress.keypad_answer(line)
-            accepted = await agent.ingress.accept(f"{KEYPAD_PREFIX} {line}")
+            accepted = await agent.ingress.keypad_line(line)
             if accepted is not None:
                 session.generate_reply(user_input=accepted)
 
@@ -111,6 +108,7 @@ async def entrypoint(ctx: JobContext) -> None:
         await session.start(agent, room=ctx.room)
         await call.hangup.wait()
         await session.aclose()
+        await close_call_record(call, "caller_hung_up")
         call.keypad.detach()
     await redis.aclose()
     ctx.delete_room()

@@ -104,6 +104,11 @@ class Transition(BaseModel):
     cause: str
 
 
+MAX_DECLINES = 3
+"""Declined charges after which the call goes to a person instead of another card."""
+MAX_FAILED_CAPTURES = 2
+"""Card captures that ended without a card after which the call goes to a person."""
+
 _TERMINAL = frozenset({Step.END, Step.TRANSFER})
 _PAYMENT_STEPS = frozenset({Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM})
 
@@ -249,12 +254,14 @@ class CallState(BaseModel):
         self._move(Step.CONFIRM if self.card else Step.CAPTURE, "amount_set")
 
     def can_capture(self) -> bool:
-        """Whether a keypad card capture may start now."""
+        """Whether a keypad card capture may start now (a first card, or another one)."""
         return (
-            self.step in (Step.CAPTURE, Step.CONFIRM)
+            self.step in (Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
             and self.verified
             and self.amount_minor is not None
             and self.charge_state is not ChargeState.PENDING
+            and len(self.declines) < MAX_DECLINES
+            and self.capture_failures < MAX_FAILED_CAPTURES
         )
 
     def card_captured(self, card: CardOnCall) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from livekit.agents import APIConnectionError, llm
+from livekit.agents import APIConnectionError, APITimeoutError, llm
 from livekit.agents.types import (
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
@@ -85,5 +85,8 @@ class _Outage(llm.LLMStream):
 
     async def _run(self) -> None:
         if self._mode == "timeout":
-            await asyncio.Event().wait()
+            # A hung model: nothing arrives until the attempt's own timeout expires, as with a
+            # real HTTP read timeout.
+            await asyncio.sleep(self._conn_options.timeout)
+            raise APITimeoutError("simulated LLM outage: no answer", retryable=False)
         raise APIConnectionError("simulated LLM outage", retryable=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -35,6 +36,8 @@ from voicepay.logging_setup import JsonFormatter, install_pii_filter
 from voicepay.settings import Settings
 
 LLMMode = Literal["offline", "openai"]
+TRIAL_TIMEOUT_S = 120.0
+"""A trial still running after this long is stopped and reported as an error."""
 _WORDS_PER_SECOND = 2.6
 _SECONDS_PER_KEY = 0.35
 
@@ -160,7 +163,8 @@ async def run_trial(
     try:
         await redis.flushdb()
         with _trial_logs(out_dir / "logs.jsonl"):
-            run = await _run(scenario, file.parent, trial, redis, out_dir, llm_mode)
+            async with asyncio.timeout(TRIAL_TIMEOUT_S):
+                run = await _run(scenario, file.parent, trial, redis, out_dir, llm_mode)
         leaks = await _scan(scenario, run, redis, out_dir)
     except Exception:
         detail = mask_card_numbers(traceback.format_exc(limit=6))

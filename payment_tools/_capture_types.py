@@ -45,6 +45,10 @@ class CallerHungUp(Exception):
     """The caller left the call while keys were being read."""
 
 
+class KeypadCancelled(Exception):
+    """The keypad entry was called off (e.g. the caller asked for a person meanwhile)."""
+
+
 class KeySource(Protocol):
     """Where the capture reads keypad keys from."""
 

@@ -21,6 +21,8 @@
 * With ``require_matching_inputs`` a valid entry is asked for again (``"ask-again"``) and the two
   must match, else ``input-matching-failed`` (an attempt). A timeout of the second entry is an
   ``input-timeout``; ``*`` there restarts the field from its first entry.
+* The key source raising :class:`KeypadCancelled` (the entry was called off, e.g. because the
+  caller asked for a person) ends capture like ``*`` does, ``caller-interrupted-with-star``.
 * The key source raising :class:`CallerHungUp` ends capture with ``caller-hung-up``; any other
   exception (from the prompter, the progress callback or the key source) ends it with
   ``internal-error``. Cancellation propagates.
@@ -52,6 +54,7 @@ from payment_tools._capture_types import (
     CapturePrompter,
     CaptureResult,
     CaptureStatus,
+    KeypadCancelled,
     KeySource,
     PromptKind,
     PromptRequest,
@@ -70,6 +73,7 @@ from payment_tools.secure_card import MaskedCard, SecureCard
 
 __all__ = [
     "CallerHungUp",
+    "KeypadCancelled",
     "CaptureError",
     "CaptureErrorType",
     "CaptureField",
@@ -199,6 +203,8 @@ class _Capture:
             return ended.status, ended.error
         except CallerHungUp:
             return CaptureStatus.CALLER_HUNG_UP, None
+        except KeypadCancelled:
+            return CaptureStatus.CALLER_INTERRUPTED_WITH_STAR, None
         self._index = len(self._fields)
         return CaptureStatus.SUCCESS, None
 

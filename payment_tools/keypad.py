@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 
 from livekit import rtc
 
-from payment_tools._capture_types import CallerHungUp, KeySource
+from payment_tools._capture_types import CallerHungUp, KeypadCancelled, KeySource
 
 CARD_LIKE_LINE_DIGITS = 12
 """Lines this long are never handed on: the shortest card numbers (Maestro) have 12 digits."""
@@ -37,9 +37,10 @@ class _Session:
     """The keys of one exclusive session; implements :class:`KeySource`."""
 
     def __init__(self, *, hung_up: bool, key_wanted: asyncio.Event) -> None:
-        # None in the queue wakes a pending read when the caller hangs up.
+        # None in the queue wakes a pending read when the caller hangs up or the entry is cancelled.
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._hung_up = hung_up
+        self._cancelled = False
         self._key_wanted = key_wanted
 
     def put(self, key: str) -> None:
@@ -47,6 +48,10 @@ class _Session:
 
     def hang_up(self) -> None:
         self._hung_up = True
+        self._queue.put_nowait(None)
+
+    def cancel(self) -> None:
+        self._cancelled = True
         self._queue.put_nowait(None)
 
     def close(self) -> None:
@@ -57,6 +62,8 @@ class _Session:
     async def next_key(self, timeout: float) -> str | None:  # noqa: ASYNC109
         if self._hung_up:
             raise CallerHungUp
+        if self._cancelled:
+            raise KeypadCancelled
         if self._queue.empty():
             self._key_wanted.set()
         try:
@@ -66,8 +73,10 @@ class _Session:
             return None
         finally:
             self._key_wanted.clear()
-        if key is None or self._hung_up:
+        if self._hung_up:
             raise CallerHungUp
+        if key is None or self._cancelled:
+            raise KeypadCancelled
         return key
 
 
@@ -124,6 +133,16 @@ class KeypadRouter:
             self._session.put(key)
         elif not self._hung_up:
             self._route_to_line(key)
+
+    def cancel_session(self) -> bool:
+        """Call off the open session: its reads raise :class:`KeypadCancelled`.
+
+        Returns whether a session was open.
+        """
+        if self._session is None:
+            return False
+        self._session.cancel()
+        return True
 
     def hang_up(self) -> None:
         """The caller is gone: the open session's reads, and any later session's, raise."""

@@ -516,3 +516,18 @@ def test_a_valid_card_typed_with_noise_and_restarts_is_captured_exactly(
         brand.value,
     )
     assert result.errors == ()
+
+
+async def test_a_cancelled_entry_ends_the_capture_as_interrupted() -> None:
+    router = KeypadRouter()
+    async with router.exclusive() as keys:
+        caller = Caller(router, [], 0)
+        task = asyncio.ensure_future(capture_card(keys, caller, options(timeout_s=1.0)))
+        await asyncio.sleep(0.01)
+        router.press("4")
+        router.press("2")
+        await asyncio.sleep(0.01)
+        router.cancel_session()
+        result = await task
+    assert result.status is CaptureStatus.CALLER_INTERRUPTED_WITH_STAR
+    assert result.card is None

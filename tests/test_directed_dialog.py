@@ -77,7 +77,10 @@ def test_caller_turns_map_to_the_right_tool(
 
 def test_a_confirmation_recorded_by_code_leads_to_the_charge_and_nothing_else_does() -> None:
     state = state_at(Step.CONFIRM)
-    assert decide(caller("yes"), state, EN) == Decision(say=EN.text("confirm.unclear"))
+    unclear = decide(caller("yes"), state, EN)
+    assert unclear.tool is None and unclear.say is not None
+    assert unclear.say.startswith(EN.text("confirm.unclear"))
+    assert "$50.00 to your Visa ending in 4242" in unclear.say
     state.caller_answered(True)
     assert decide(caller("yes"), state, EN).tool == "confirm_and_charge"
 
@@ -120,3 +123,41 @@ def test_a_tool_error_is_not_read_out() -> None:
         after_tool("get_balance", "An internal error occurred"), state_at(Step.AMOUNT), EN
     )
     assert decision == Decision(say=EN.text("fallback.not_understood"))
+
+
+def test_a_new_amount_at_the_read_back_changes_the_amount_instead_of_charging() -> None:
+    decision = decide(caller("make it a hundred and fifty dollars"), state_at(Step.CONFIRM), EN)
+    assert (decision.tool, decision.arguments) == (
+        "set_amount",
+        {"choice": "partial", "amount": "150.00"},
+    )
+
+
+def test_digits_typed_on_the_keypad_are_never_read_as_an_amount() -> None:
+    decision = decide(caller("[keypad] 0931"), state_at(Step.AMOUNT), EN)
+    assert decision.tool is None
+
+
+def test_asking_to_repeat_repeats_but_a_request_in_the_same_breath_wins() -> None:
+    ctx = caller("pardon?")
+    ctx.items.insert(0, llm.ChatMessage(role="assistant", content=["How much today?"]))
+    assert decide(ctx, state_at(Step.AMOUNT), EN) == Decision(say="How much today?")
+    ctx = caller("pardon, sixty dollars then")
+    assert decide(ctx, state_at(Step.AMOUNT), EN).tool == "set_amount"
+
+
+def test_goodbye_with_a_charge_of_unknown_outcome_goes_to_a_person() -> None:
+    state = state_at(Step.CONFIRM)
+    state.caller_answered(True)
+    state.begin_charge()
+    decision = decide(caller("forget it, goodbye"), state, EN)
+    assert (decision.tool, decision.arguments) == (
+        "transfer_to_human",
+        {"reason": "payment_unconfirmed"},
+    )
+
+
+def test_another_card_after_a_no_starts_a_new_capture() -> None:
+    state = state_at(Step.CONFIRM)
+    state.caller_answered(False)
+    assert decide(caller("I'd like to use another card"), state, EN).tool == "capture_card"

@@ -7,7 +7,7 @@ import pytest
 from livekit import rtc
 from livekit.rtc._proto import participant_pb2
 
-from payment_tools.capture import CallerHungUp
+from payment_tools.capture import CallerHungUp, KeypadCancelled
 from payment_tools.keypad import KeypadRouter, SessionInProgress
 
 
@@ -230,3 +230,19 @@ async def test_attaching_a_new_room_detaches_the_old_one() -> None:
     new.emit("sip_dtmf_received", rtc.SipDTMF(code=2, digit="2", participant=None))
     router.press("#")
     assert lines.lines == ["2"]
+
+
+async def test_a_cancelled_session_stops_its_reader_without_hanging_up() -> None:
+    router = KeypadRouter()
+    async with router.exclusive() as keys:
+        reader = asyncio.ensure_future(keys.next_key(5.0))
+        await asyncio.sleep(0)
+        assert router.cancel_session()
+        with pytest.raises(KeypadCancelled):
+            await reader
+        with pytest.raises(KeypadCancelled):
+            await keys.next_key(5.0)
+    assert not router.cancel_session()
+    async with router.exclusive() as keys:
+        router.press("5")
+        assert await keys.next_key(1.0) == "5"

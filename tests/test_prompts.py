@@ -33,7 +33,6 @@ REQUIRED = {
     "auth.ok": set(),
     "balance.tell": {"holder", "balance", "due_date", "minimum"},
     "amount.ask": set(),
-    "amount.confirm_full": set(),
     "amount.set": {"amount"},
     "amount.error.below_minimum": {"minimum"},
     "amount.error.above_balance": {"balance"},

@@ -9,7 +9,7 @@ from agent.keypad_entry import read_keypad_entry
 from agent.nlu import parse_account_number
 from agent.tool_reply import tool_reply
 from agent.workflow import AuthStatus, CallState, Step
-from payment_tools.capture import CallerHungUp
+from payment_tools.capture import CallerHungUp, KeypadCancelled
 
 _FACTOR_DIGITS = {"dob": 8, "postcode": 10}
 
@@ -84,10 +84,17 @@ async def verify_identity(context: RunContext[CallContext]) -> str:
     except CallerHungUp:
         await call.update(lambda s: s.end("caller_hung_up"))
         return tool_reply("caller_hung_up")
+    except KeypadCancelled:
+        return tool_reply("interrupted", transfer_reason=call.keypad_interrupt or "other")
     call.events.emit("keypad_entry", purpose="knowledge_factor", keys=len(entry or ""))
-    matched = entry is not None and await call.services.accounts.verify_knowledge_factor(
-        number, entry
-    )
+    if entry is None:
+        # Nothing typed (silence, or a lone #): ask again; only a wrong answer counts as a failure.
+        return tool_reply(
+            "no_input",
+            say=call.prompts.text("fallback.silence"),
+            next_action="call verify_identity",
+        )
+    matched = await call.services.accounts.verify_knowledge_factor(number, entry)
     if matched:
         await lockout.clear(number)
         await call.update(lambda s: s.authenticated("knowledge_factor"))

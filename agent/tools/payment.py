@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Literal
 
@@ -11,8 +12,17 @@ from agent.call_context import CallContext
 from agent.capture_prompter import SpokenCapturePrompter
 from agent.formatting import confirmation_code, format_date, spell_out
 from agent.nlu import parse_amount
+from agent.readback import readback_text
 from agent.tool_reply import tool_reply
-from agent.workflow import AmountKind, CallState, CardOnCall, Step, WorkflowViolation
+from agent.workflow import (
+    MAX_DECLINES,
+    MAX_FAILED_CAPTURES,
+    AmountKind,
+    CallState,
+    CardOnCall,
+    Step,
+    WorkflowViolation,
+)
 from payment_tools.capture import CaptureProgress, CaptureStatus
 from payment_tools.gateway import ChargeRequest, ChargeStatus
 from payment_tools.keypad import SessionInProgress
@@ -21,8 +31,8 @@ from voicepay.money import Money
 from voicepay.receipts import Receipt
 
 _AMOUNT_STEPS = (Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
-MAX_DECLINES = 3
-MAX_FAILED_CAPTURES = 2
+RETRY_DELAY_S = 0.5
+"""Pause before retrying a charge whose outcome is unknown (same idempotency key)."""
 
 
 @function_tool
@@ -92,7 +102,9 @@ async def set_amount(
                     call.language
                 ),
                 balance=Money(account.balance_minor, account.currency).format(call.language),
-            ),
+            )
+            + " "
+            + call.prompts.text("amount.ask"),
             next_action="ask for another amount",
         )
     money, kind = chosen
@@ -138,6 +150,9 @@ async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
             )
     except SessionInProgress:
         return tool_reply("busy", say=call.prompts.text("capture.busy"))
+    if call.keypad_interrupt is not None:
+        await call.update(lambda s: s.capture_failed())
+        return tool_reply("interrupted", transfer_reason=call.keypad_interrupt)
     call.events.emit(
         "capture_result",
         status=entry.status.value,
@@ -166,16 +181,19 @@ async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
     say = call.prompts.text(f"capture.result.{entry.status.value}")
     if entry.rejection is not None:
         say = call.prompts.text(f"charge.declined.{entry.rejection.value}")
-    give_up = state.capture_failures >= MAX_FAILED_CAPTURES
+    if state.capture_failures >= MAX_FAILED_CAPTURES:
+        return tool_reply(
+            "capture_failed",
+            status=entry.status.value,
+            say=say,
+            transfer_reason="capture_failed",
+            next_action="call transfer_to_human with reason capture_failed",
+        )
     return tool_reply(
         "capture_failed",
         status=entry.status.value,
-        say=f"{say} {call.prompts.text('charge.retry_offer')}" if not give_up else say,
-        next_action=(
-            "call transfer_to_human with reason capture_failed"
-            if give_up
-            else "if the caller wants to try again, call capture_card"
-        ),
+        say=f"{say} {call.prompts.text('charge.retry_offer')}",
+        next_action="if the caller wants to try again, call capture_card",
     )
 
 
@@ -191,25 +209,28 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
         state, key = await call.update(lambda s: s.begin_charge())
     except WorkflowViolation as refused:
         state = await call.state()
-        return tool_reply(
-            "refused",
-            code=refused.code,
-            say=call.prompts.text("confirm.unclear") if refused.code == "not_confirmed" else None,
-            next_action=_hint(state),
-        )
+        say = None
+        if refused.code == "not_confirmed" and state.step is Step.CONFIRM:
+            readback = readback_text(call.prompts, state.terms())
+            say = f"{call.prompts.text('confirm.unclear')} {readback}"
+        return tool_reply("refused", code=refused.code, say=say, next_action=_hint(state))
     terms = state.terms()
     amount = Money(terms.amount_minor, terms.currency)
-    call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
-    result = await call.services.desk.charge(
-        ChargeRequest(
-            token=terms.card.token,
-            amount_minor=amount.minor,
-            currency=amount.currency,
-            idempotency_key=key,
-            description=f"{call.settings.payments.merchant_name} balance payment",
-            metadata={"account": state.account_number or "", "call_id": call.call_id},
-        )
+    request = ChargeRequest(
+        token=terms.card.token,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        idempotency_key=key,
+        description=f"{call.settings.payments.merchant_name} balance payment",
+        metadata={"account": state.account_number or "", "call_id": call.call_id},
     )
+    call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
+    result = await call.services.desk.charge(request)
+    if result.status is ChargeStatus.FAILED and result.retryable:
+        # The outcome is unknown: ask again with the same key, which can never charge twice.
+        await asyncio.sleep(RETRY_DELAY_S)
+        call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
+        result = await call.services.desk.charge(request)
     call.events.emit(
         "charge_result",
         status=result.status.value,
@@ -243,6 +264,7 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
                 "declined",
                 reason=reason,
                 say=call.prompts.text("charge.too_many_declines"),
+                transfer_reason="repeated_declines",
                 next_action="call transfer_to_human with reason repeated_declines",
             )
         declined = call.prompts.text(f"charge.declined.{reason}")
@@ -336,12 +358,7 @@ async def _read_back(call: CallContext) -> None:
     """Say the amount and card to the caller; their own yes must follow before any charge."""
     state, _ = await call.update(lambda s: s.read_back())
     terms = state.terms()
-    text = call.prompts.text(
-        "confirm.readback",
-        amount=Money(terms.amount_minor, terms.currency).format(call.language),
-        brand=call.prompts.text(f"brand.{terms.card.brand}"),
-        last4=terms.card.last4,
-    )
+    text = readback_text(call.prompts, terms)
     call.events.emit(
         "readback",
         number=state.readback,
