@@ -60,6 +60,7 @@ class CallContext:
     keypad_interrupt: str | None = None
     speech_ignored_said: bool = False
     _latest: CallState | None = field(default=None, repr=False)
+    _latest_json: str | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -87,21 +88,25 @@ class CallContext:
         self.hangup.set()
 
     async def state(self) -> CallState:
-        """The call's current workflow state (a copy; this context keeps the latest one)."""
+        """The call's current workflow state.
+
+        One process owns a call, so the context keeps the latest state it read or wrote. The
+        object returned is that copy: read it, and change it only through :meth:`update`.
+        """
         if self._latest is None:
             self._latest = await self.services.calls.load(self.call_id)
-        return self._latest.model_copy(deep=True)
+        return self._latest
 
     async def update(self, change: Callable[[CallState], T]) -> tuple[CallState, T]:
         """Apply a workflow transition atomically and report any step change."""
-        if self._latest is None:
-            self._latest = await self.services.calls.load(self.call_id)
-        before = self._latest.step
-        state, result = await self.services.calls.update(self.call_id, change, known=self._latest)
+        before = (await self.state()).step
+        state, result, self._latest_json = await self.services.calls.update(
+            self.call_id, change, known=self._latest_json
+        )
         self._latest = state
         if state.step is not before:
             self.events.emit("step", source=before.value, target=state.step.value)
-        return state.model_copy(deep=True), result
+        return state, result
 
     async def say(self, text: str, *, in_context: bool) -> None:
         """Speak ``text`` to the caller; ``in_context`` adds it to the LLM's chat context.

@@ -60,18 +60,15 @@ class CallStateStore:
 
     async def load(self, call_id: str) -> CallState:
         """The stored state of a call."""
-        raw = await self._redis.get(self.key(call_id))
-        if raw is None:
-            raise CallNotFound(call_id)
-        return CallState.model_validate_json(raw)
+        return CallState.model_validate_json(await self._get(call_id))
 
     async def update(
         self,
         call_id: str,
         change: Callable[[CallState], T],
         *,
-        known: CallState | None = None,
-    ) -> tuple[CallState, T]:
+        known: str | None = None,
+    ) -> tuple[CallState, T, str]:
         """Apply ``change`` to the stored state atomically and return the new state and its result.
 
         ``change`` mutates the state it is given (a workflow transition); if it raises, nothing is
@@ -82,20 +79,29 @@ class CallStateStore:
         Args:
             call_id: the call.
             change: the transition to apply.
-            known: the caller's copy of the latest state, if it has one (saves a read).
+            known: the JSON of the latest state the caller has, if any (saves a read).
+
+        Returns:
+            The new state, the transition's result, and the state's JSON as stored.
         """
         key = self.key(call_id)
-        state = known.model_copy(deep=True) if known is not None else await self.load(call_id)
+        raw = known if known is not None else await self._get(call_id)
         for _ in range(_MAX_RETRIES):
+            state = CallState.model_validate_json(raw)
             expected = state.version
             result = change(state)
             state.version = expected + 1
-            written = await self._compare_and_set(
-                keys=[key], args=[expected, state.model_dump_json(), self._ttl_s]
-            )
+            stored = state.model_dump_json()
+            written = await self._compare_and_set(keys=[key], args=[expected, stored, self._ttl_s])
             if written == 1:
-                return state, result
+                return state, result, stored
             if written == -1:
                 raise CallNotFound(call_id)
-            state = await self.load(call_id)
+            raw = await self._get(call_id)
         raise RuntimeError("call state update kept conflicting")
+
+    async def _get(self, call_id: str) -> str:
+        raw = await self._redis.get(self.key(call_id))
+        if raw is None:
+            raise CallNotFound(call_id)
+        return str(raw)

@@ -67,7 +67,6 @@ class TextCall:
         self.call.events.emit("keypad", keys=len(keys), masked=mask_keys(keys))
         for key in keys:
             self.call.keypad.press(key)
-            await asyncio.sleep(0)
         await self.settle()
 
     async def wait(self, seconds: float) -> None:
