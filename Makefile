@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit evals evals-baseline bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,21 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The starter eval suite, offline, gated against the baseline report kept in the repo.
+evals: setup
+	rm -rf out/evals
+	$(BIN)/voicepay eval run evals/suites/core --out out/evals --jobs 2
+	$(BIN)/voicepay eval diff evals/baseline/report.json out/evals \
+		--fail-on errors=0 --fail-on policy_violations=0
+
+# Refresh the baseline after an intended change (review the diff before committing it).
+evals-baseline: setup
+	rm -rf out/evals-baseline
+	$(BIN)/voicepay eval run evals/suites/core --out out/evals-baseline --jobs 2
+	mkdir -p evals/baseline
+	cp out/evals-baseline/report.json evals/baseline/report.json
+
+test: lint typecheck unit evals
 
 bench: setup
 	$(BIN)/python bench/turn_overhead.py
