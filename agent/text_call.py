@@ -1,9 +1,10 @@
 """One call in LiveKit text mode: the production agent, tools, workflow and LLM, with typed speech.
 
 A :class:`TextCall` is what the demo, ``voicepay chat``, the evals and the tests drive. Caller
-speech goes through the same ingress as STT transcripts; keypad keys go through the same
-:class:`~payment_tools.keypad.KeypadRouter` as SIP DTMF events. After each caller action the driver
-waits until the agent has settled: every reply spoken, a tool waiting for keys, or the call over.
+speech goes through the same ingress as STT transcripts; keypad keys arrive as LiveKit
+``sip_dtmf_received`` events on a room, exactly as SIP DTMF does in production. After each caller
+action the driver waits until the agent has settled: every reply spoken, a tool waiting for keys, or
+the call over.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import AgentSession, llm
 
 from agent.call_context import CallContext
@@ -20,6 +22,9 @@ from agent.payment_agent import PaymentAgent
 from agent.runtime import build_llm, build_session
 from agent.workflow import CallState
 from voicepay.logging_setup import call_id_var
+
+_DTMF_CODES = "0123456789*#ABCD"
+"""RFC 4733 event codes: 0-9, then *, #, A-D."""
 
 
 def mask_keys(keys: str) -> str:
@@ -43,10 +48,13 @@ class TextCall:
         self._run: asyncio.Future[None] | None = None
         call.keypad.on_line = self._on_keypad_line
         self._closed = False
+        self._room: rtc.Room | None = None
 
     async def start(self) -> None:
         """Start the session; returns once the greeting has been said."""
         call_id_var.set(self.call.call_id)
+        self._room = rtc.Room()
+        self.call.keypad.attach_room(self._room)
         await self.session.start(self.agent)
         await self.call.greeted.wait()
         await self.settle()
@@ -66,7 +74,7 @@ class TextCall:
             return
         self.call.events.emit("keypad", keys=len(keys), masked=mask_keys(keys))
         for key in keys:
-            self.call.keypad.press(key)
+            self._dtmf(key)
         await self.settle()
 
     async def wait(self, seconds: float) -> None:
@@ -87,6 +95,7 @@ class TextCall:
             await self.settle()
             await close_call_record(self.call, outcome)
             await self.session.aclose()
+            self.call.keypad.detach()
         return await self.call.state()
 
     @property
@@ -114,6 +123,13 @@ class TextCall:
                 waiter.cancel()
             for task in [t for t in self._pending if t.done()]:
                 task.result()
+
+    def _dtmf(self, key: str) -> None:
+        """One key as SIP delivers it: a ``sip_dtmf_received`` event on the call's room."""
+        if self._room is None:
+            raise RuntimeError("the call has not started")
+        code = _DTMF_CODES.index(key)
+        self._room.emit("sip_dtmf_received", rtc.SipDTMF(code=code, digit=key, participant=None))
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         self._pending.add(asyncio.ensure_future(work))
