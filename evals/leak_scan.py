@@ -48,7 +48,7 @@ class CardSecrets:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> CardSecrets:
-        """Collect the digits of every keys turn marked as card data."""
+        """Collect the digits of every keys turn marked as card data, and the card facts."""
         fields: dict[str, set[str]] = {
             "number": set(),
             "expiry": set(),
@@ -60,6 +60,14 @@ class CardSecrets:
                 for part in re.split(r"[*#]", turn.keys):
                     if part:
                         fields[turn.card].add(part)
+        facts = scenario.facts
+        for field, value in (
+            ("number", facts.card_number),
+            ("expiry", facts.expiry),
+            ("security_code", facts.security_code),
+        ):
+            if value is not None:
+                fields[field].add(value)
         return cls(
             numbers=frozenset(fields["number"]),
             expiries=frozenset(fields["expiry"]),

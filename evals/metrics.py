@@ -13,6 +13,15 @@ from evals.trial import TrialResult
 LATENCY_BINS_MS = (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 PRICE_PER_MTOK = {"input": 0.40, "output": 1.60}
 """USD per million tokens for the default model (gpt-4.1-mini); offline runs cost nothing."""
+_TOKEN_FIELDS = {
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "judge_input": "judge_input_tokens",
+    "judge_output": "judge_output_tokens",
+    "caller_input": "caller_input_tokens",
+    "caller_output": "caller_output_tokens",
+}
+"""Summary ``tokens`` keys: the agent's model, the LLM judges' and the simulated caller's."""
 
 
 def pass_hat_k(successes: int, trials: int, k: int) -> float:
@@ -122,8 +131,9 @@ def summarise(
     )
     ok = [r for r in results if r.status == "ok"]
     latencies = [ms for r in ok for ms in r.turn_ms]
-    input_tokens = sum(r.input_tokens for r in results)
-    output_tokens = sum(r.output_tokens for r in results)
+    tokens = {key: sum(getattr(r, name) for r in results) for key, name in _TOKEN_FIELDS.items()}
+    input_tokens = sum(v for k, v in tokens.items() if k.endswith("input"))
+    output_tokens = sum(v for k, v in tokens.items() if k.endswith("output"))
     passed = sum(1 for r in results if r.passed)
     return {
         "scenarios": len(by_scenario),
@@ -145,7 +155,7 @@ def summarise(
         "auth": _auth(results),
         "turns": _stats([float(r.turns) for r in ok]),
         "handle_time_s": _stats([r.handle_time_s for r in ok]),
-        "tokens": {"input": input_tokens, "output": output_tokens},
+        "tokens": tokens,
         "cost_usd": round(
             (input_tokens * PRICE_PER_MTOK["input"] + output_tokens * PRICE_PER_MTOK["output"])
             / 1e6,

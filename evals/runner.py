@@ -84,6 +84,7 @@ def run_spec(spec: TrialSpec, redis_url: str) -> TrialResult:
                 redis=redis,
                 out_dir=spec.out_dir,
                 llm_mode=spec.llm,
+                seed=spec.seed,
             )
         finally:
             await redis.aclose()

@@ -2,8 +2,9 @@
 
 A scenario is a YAML file validated by these models; an error names the file and the line. The
 caller's side is a script of turns (speech, keypad keys, silence, hang-up) and, for runs with a real
-LLM, an optional goal for a goal-driven simulated caller. ``expect`` says what a good call looks
-like; ``faults`` injects trouble (the LLM failing mid-call, the processor losing responses).
+LLM, an optional goal (with the caller's ``facts``) for a goal-driven simulated caller. ``expect``
+says what a good call looks like (with rubrics for LLM judges); ``faults`` injects trouble (the LLM
+failing mid-call, the processor losing responses).
 See ``docs/evals.md`` for the format with examples.
 """
 
@@ -78,11 +79,15 @@ class ToolExpectation(_Strict):
     forbidden: list[str] = []
 
 
+BUILT_IN_JUDGES = ("task_completion", "safety")
+"""LiveKit's judges that run on every trial with a real LLM, besides the scenario's own."""
+
+
 class JudgeRubric(_Strict):
     """A question an LLM judge answers about the transcript (runs only with a real LLM)."""
 
-    name: str
-    rubric: str
+    name: str = Field(min_length=1)
+    rubric: str = Field(min_length=1)
 
 
 class Expectation(_Strict):
@@ -104,6 +109,16 @@ class Expectation(_Strict):
             raise ValueError("'paid' expects outcome 'paid'")
         return self
 
+    @model_validator(mode="after")
+    def _judges_named_once(self) -> Expectation:
+        names = [judge.name for judge in self.judges]
+        taken = set(BUILT_IN_JUDGES)
+        for name in names:
+            if name in taken:
+                raise ValueError(f"judge name {name!r} is already used")
+            taken.add(name)
+        return self
+
 
 class LLMFault(_Strict):
     """The LLM stops answering after ``fail_after`` requests (errors, or hangs past the timeout)."""
@@ -119,6 +134,27 @@ class Faults(_Strict):
     processor: list[Literal["lost_response", "connection_error", "server_error"] | None] = []
 
 
+_DIGITS = r"^[0-9]+$"
+
+
+class Facts(_Strict):
+    """What the goal-driven caller knows, as the digits it would key (quoted in YAML).
+
+    The simulated caller's model sees only these names; the harness keys the digits for it.
+    """
+
+    account: str | None = Field(None, pattern=_DIGITS)
+    dob: str | None = Field(None, pattern=_DIGITS)
+    postcode: str | None = Field(None, pattern=_DIGITS)
+    card_number: str | None = Field(None, pattern=_DIGITS)
+    expiry: str | None = Field(None, pattern=_DIGITS)
+    security_code: str | None = Field(None, pattern=_DIGITS)
+
+    def known(self) -> dict[str, str]:
+        """The facts that are set, by name."""
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
 class Scenario(_Strict):
     """A simulated call: the caller's side, the environment and the expected result."""
 
@@ -130,6 +166,7 @@ class Scenario(_Strict):
     accounts: str | None = None
     caller: list[CallerTurn] = Field(min_length=1)
     goal: str | None = None
+    facts: Facts = Facts()
     faults: Faults = Faults()
     settings: dict[str, Any] = {}
     expect: Expectation = Expectation()

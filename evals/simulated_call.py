@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from agent.workflow import CallState
 from evals.scenario import HangUpTurn, KeysTurn, SayTurn, Scenario, SilenceTurn, VoiceTurn
 
 ModelFactory = Callable[[CallContext], llm.LLM[Any]]
+Player = Callable[["TextCall"], Awaitable[list[float]]]
 
 
 @dataclass
@@ -70,6 +71,7 @@ async def run_scenario(
     listeners: Iterable[EventListener] = (),
     call_id: str | None = None,
     model: ModelFactory | None = None,
+    player: Player | None = None,
 ) -> CallRun:
     """Run ``scenario`` as one call; with ``out_dir``, write the call's artefacts there.
 
@@ -80,6 +82,7 @@ async def run_scenario(
         listeners: extra event listeners (e.g. a console view).
         call_id: a fixed call id (for reproducible runs).
         model: builds the call's LLM instead of the configured one.
+        player: plays the caller instead of the scenario's script (e.g. a goal-driven caller).
     """
     call = await open_call(services, language=scenario.language, call_id=call_id)
     writer = ArtefactWriter(out_dir) if out_dir is not None else None
@@ -89,7 +92,7 @@ async def run_scenario(
         call.events.subscribe(listener)
     text_call = TextCall(call, model=model(call) if model is not None else None)
     await text_call.start()
-    turn_ms = await play(text_call, scenario)
+    turn_ms = await (player(text_call) if player is not None else play(text_call, scenario))
     history = text_call.session.history.copy()
     usage = [u for u in text_call.session.usage.model_usage if isinstance(u, LLMModelUsage)]
     state = await text_call.close(outcome="caller_hung_up")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import traceback
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from evals.judges import (
     task_checks,
 )
 from evals.leak_scan import CardSecrets, Leak, LeakScanner, iter_strings
+from evals.llm_caller import GoalRun, run_goal_call
+from evals.llm_judges import JudgeReport, judge_trial
 from evals.scenario import Scenario
 from evals.simulated_call import CallRun, ModelFactory, run_scenario
 from payment_tools.gateway import Fault, FaultPlan, SandboxGateway
@@ -74,6 +77,10 @@ class TrialResult(BaseModel):
     turn_ms: list[float] = []
     input_tokens: int = 0
     output_tokens: int = 0
+    judge_input_tokens: int = 0
+    judge_output_tokens: int = 0
+    caller_input_tokens: int = 0
+    caller_output_tokens: int = 0
     tools: list[str] = []
     duration_s: float = 0.0
     artefacts: str = ""
@@ -145,8 +152,14 @@ async def run_trial(
     redis: Redis,
     out_dir: Path,
     llm_mode: LLMMode,
+    seed: int | None = None,
 ) -> TrialResult:
-    """Run, judge and scan one trial; any failure is reported in the result, never raised."""
+    """Run, judge and scan one trial; any failure is reported in the result, never raised.
+
+    With a real LLM, a scenario with a ``goal`` is played by a goal-driven simulated caller and
+    LLM judges grade the call too; both sample with ``seed`` (by default, drawn from ``random``,
+    which the runner seeds per trial).
+    """
     started = time.perf_counter()
     base = TrialResult(
         scenario=scenario.name,
@@ -160,11 +173,15 @@ async def run_trial(
         expected_auth=scenario.expect.auth,
         artefacts=str(out_dir),
     )
+    if seed is None:
+        seed = random.getrandbits(31) if llm_mode == "openai" else 0
     try:
         await redis.flushdb()
         with _trial_logs(out_dir / "logs.jsonl"):
+            settings = scenario_settings(scenario, llm_mode)
             async with asyncio.timeout(TRIAL_TIMEOUT_S):
-                run = await _run(scenario, file.parent, trial, redis, out_dir, llm_mode)
+                run, goal = await _run(scenario, settings, file.parent, trial, redis, out_dir, seed)
+            judged = await judge_trial(settings, scenario, run.history, seed=seed)
         leaks = await _scan(scenario, run, redis, out_dir)
     except Exception:
         detail = mask_card_numbers(traceback.format_exc(limit=6))
@@ -176,6 +193,7 @@ async def run_trial(
         *behaviour_checks(scenario, run, run.turns),
         *policy_checks(run),
         containment_check(leaks),
+        *(judged.checks if judged is not None else []),
     ]
     task = [c for c in checks if c.kind == "task"]
     return base.model_copy(
@@ -188,10 +206,11 @@ async def run_trial(
             "auth": run.summary["auth"]["status"],
             "leaks": sorted({f"{leak.kind}@{leak.where}" for leak in leaks}),
             "turns": run.turns,
-            "handle_time_s": handle_time(run, scenario),
+            "handle_time_s": handle_time(run, _played(scenario, goal)),
             "turn_ms": [round(ms, 2) for ms in run.turn_ms],
             "input_tokens": run.input_tokens,
             "output_tokens": run.output_tokens,
+            **_llm_tokens(goal, judged),
             "tools": [str(e.data["name"]) for e in run.events if e.kind == "tool_call"],
             "duration_s": round(time.perf_counter() - started, 3),
         }
@@ -202,10 +221,29 @@ def _as_dict(check: Check) -> dict[str, Any]:
     return {"name": check.name, "kind": check.kind, "passed": check.passed, "detail": check.detail}
 
 
+def _played(scenario: Scenario, goal: GoalRun | None) -> Scenario:
+    """The scenario with the caller turns actually played (a simulated caller's, if any)."""
+    return scenario if goal is None else scenario.model_copy(update={"caller": goal.turns})
+
+
+def _llm_tokens(goal: GoalRun | None, judged: JudgeReport | None) -> dict[str, int]:
+    return {
+        "caller_input_tokens": goal.input_tokens if goal is not None else 0,
+        "caller_output_tokens": goal.output_tokens if goal is not None else 0,
+        "judge_input_tokens": judged.input_tokens if judged is not None else 0,
+        "judge_output_tokens": judged.output_tokens if judged is not None else 0,
+    }
+
+
 async def _run(
-    scenario: Scenario, base_dir: Path, trial: int, redis: Redis, out_dir: Path, llm_mode: LLMMode
-) -> CallRun:
-    settings = scenario_settings(scenario, llm_mode)
+    scenario: Scenario,
+    settings: Settings,
+    base_dir: Path,
+    trial: int,
+    redis: Redis,
+    out_dir: Path,
+    seed: int,
+) -> tuple[CallRun, GoalRun | None]:
     fixture = base_dir / scenario.accounts if scenario.accounts else DEMO_ACCOUNTS
     await AccountRepository(redis, settings.auth.pepper).load_fixture(fixture)
     gateway = SandboxGateway(
@@ -214,13 +252,14 @@ async def _run(
     async with open_services(
         settings, redis, outbox_dir=out_dir / "outbox", gateway=gateway
     ) as services:
-        return await run_scenario(
-            services,
-            scenario,
-            out_dir=out_dir,
-            call_id=f"{scenario.name}-t{trial}",
-            model=_model_factory(scenario, settings),
+        call_id, model = f"{scenario.name}-t{trial}", _model_factory(scenario, settings)
+        goal = await run_goal_call(
+            services, scenario, seed=seed, out_dir=out_dir, call_id=call_id, model=model
         )
+        if goal is not None:
+            return goal.run, goal
+        run = await run_scenario(services, scenario, out_dir=out_dir, call_id=call_id, model=model)
+        return run, None
 
 
 async def _scan(scenario: Scenario, run: CallRun, redis: Redis, out_dir: Path) -> list[Leak]:

@@ -5,8 +5,9 @@ livekit-plugins-openai 1.8.9 (``openai.LLM``) uses the Chat Completions API only
 tools as strict JSON-schema functions) and, when prewarmed, ``GET {base_url}/models``. The
 :class:`OpenAIServer` answers those in process on ``127.0.0.1``, records every request as it
 arrived, takes its replies from a pluggable policy (:func:`good_model` behaves like a capable
-model) and can be switched to fail after a number of requests in any of the ways a real endpoint
-fails (:class:`Fault`).
+model; :func:`route_by_kind` tells the agent's requests from an LLM judge's and a simulated
+caller's) and can be switched to fail after a number of requests in any of the ways a real endpoint
+fails (:class:`Fault`). :func:`serve_in_thread` runs it beside code that runs its own event loop.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import random
 import re
 import socket
 import string
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
@@ -368,3 +370,50 @@ def _amount(text: str) -> Reply:
             return Reply(text="How much would you like to pay today?")
         arguments = {"choice": "partial", "amount": said[0]}
     return Reply(tool_calls=(ToolCall("set_amount", arguments),))
+
+
+@contextlib.contextmanager
+def serve_in_thread(policy: Policy) -> Iterator[OpenAIServer]:
+    """An :class:`OpenAIServer` on its own event loop in a thread, for synchronous callers."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> OpenAIServer:
+        return await OpenAIServer(policy).__aenter__()
+
+    server = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+JUDGE_TOOL = "submit_verdict"
+"""The tool through which LiveKit's LLM judges (and VoicePay's rubric judges) give a verdict."""
+
+
+def route_by_kind(
+    *, caller_prompt: str, judge: Policy, caller: Policy, agent: Policy = good_model
+) -> Policy:
+    """A policy that answers each request as what it is.
+
+    Args:
+        caller_prompt: how a simulated caller's system prompt starts.
+        judge: answers requests that offer the judges' ``submit_verdict`` tool.
+        caller: answers requests whose system prompt starts with ``caller_prompt``.
+        agent: answers everything else (the agent's own requests).
+    """
+
+    def route(request: RecordedRequest) -> Reply:
+        if JUDGE_TOOL in request.tool_names:
+            return judge(request)
+        first = request.messages[0] if request.messages else {}
+        if first.get("role") == "system" and str(first.get("content")).startswith(caller_prompt):
+            return caller(request)
+        return agent(request)
+
+    return route
