@@ -71,7 +71,11 @@ def _summary(summary: dict[str, Any]) -> str:
     passed, trials = summary.get("passed", 0), summary.get("trials", 0)
     leak_note = f"in {summary.get('trials_with_leaks', 0)} trials" if leaks else "none found"
     pass_k = (f"pass^{top_k}", _pct(pass_hat[top_k])) if top_k else ("pass^k", "—")
-    cost = f"in / out · ${summary.get('cost_usd', 0.0):.4f}"
+    side = sum(
+        int(tokens.get(key, 0))
+        for key in ("judge_input", "judge_output", "caller_input", "caller_output")
+    )
+    cost = f"agent in / out · +{side:,} judge & caller · ${summary.get('cost_usd', 0.0):.4f}"
     tiles = [
         _tile(
             "pass rate",
