@@ -71,6 +71,38 @@ class AuthSettings(BaseModel):
     pepper: SecretStr = SecretStr(_DEV_PEPPER)
 
 
+class EscalationSettings(BaseModel):
+    """Thresholds of the escalation triggers (``VOICEPAY_ESCALATION__*``)."""
+
+    sentiment_window: int = Field(3, ge=1, le=10, description="Turns the sustained mean covers.")
+    sustained_mean: float = Field(-0.45, ge=-1, le=0)
+    sustained_turns: int = Field(2, ge=1, le=10, description="Negative turns the window needs.")
+    negative_turn: float = Field(-0.4, ge=-1, le=0, description="A turn this low is negative.")
+    strong_turn: float = Field(-0.8, ge=-1, le=0, description="One turn this low may transfer.")
+    strong_turn_needs_escalation_words: bool = Field(
+        True, description="A strong turn transfers only if it holds escalation words."
+    )
+    misunderstanding_limit: int = Field(3, ge=1, le=10)
+    keypad_transfer_key: str = Field("0", pattern=r"^[0-9*#]$")
+    llm_timeout_s: float = Field(2.0, gt=0, description="Per-turn LLM classification limit.")
+
+    @model_validator(mode="after")
+    def _window_holds_the_turns(self) -> EscalationSettings:
+        if self.sustained_turns > self.sentiment_window:
+            raise ValueError("escalation.sustained_turns exceeds escalation.sentiment_window")
+        return self
+
+
+class TransferSettings(BaseModel):
+    """Where calls go when they need a person."""
+
+    queue: str = "payments"
+    sip_trunk_id: str | None = Field(None, description="Outbound trunk for a SIP warm transfer.")
+    sip_call_to: str | None = Field(None, description="Number or SIP URI of the human agents.")
+    human_wait_s: float = Field(120.0, gt=0, description="How long to hold for a person.")
+    hold_message_every_s: float = Field(30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """VoicePay configuration, validated at start-up and passed down explicitly."""
 
@@ -93,6 +125,8 @@ class Settings(BaseSettings):
     payments: PaymentSettings = PaymentSettings()
     capture: CaptureSettings = CaptureSettings()
     auth: AuthSettings = AuthSettings()
+    escalation: EscalationSettings = EscalationSettings()
+    transfer: TransferSettings = TransferSettings()
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
     )
