@@ -6,6 +6,7 @@ import typer
 
 from voicepay.cli.accounts import accounts_app
 from voicepay.cli.chat import chat
+from voicepay.cli.console import console_app
 from voicepay.cli.demo import demo
 from voicepay.cli.evals import eval_app
 from voicepay.cli.worker import worker
@@ -21,6 +22,7 @@ app.command()(chat)
 app.command()(worker)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
+app.add_typer(console_app, name="console")
 
 
 def main() -> None:
