@@ -11,19 +11,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from livekit.agents import llm
 
 from agent.call_store import CallStateStore
+from agent.escalation import EscalationTracker, LLMClassifier, Trigger
 from agent.events import CallEvents
 from agent.workflow import CallState
 from payment_tools.capture import KeySource
 from payment_tools.desk import PaymentDesk
 from payment_tools.keypad import KeypadRouter
 from prompts import PromptBook
-from voicepay.accounts import AccountRepository
+from voicepay.accounts import Account, AccountRepository
 from voicepay.settings import Settings
 
 if TYPE_CHECKING:
     from livekit.agents import AgentSession
 
     from agent.handoff import HandoffQueue
+    from agent.human_desk import HumanDesk
     from agent.lockout import AuthLockout
     from voicepay.receipts import ReceiptSender
 
@@ -41,7 +43,9 @@ class CallServices:
     desk: PaymentDesk
     receipts: ReceiptSender
     lockout: AuthLockout
+    humans: HumanDesk
     llm: llm.LLM[Any] | None = None
+    classifier: LLMClassifier | None = None
 
 
 @dataclass
@@ -57,6 +61,8 @@ class CallContext:
     capturing: bool = field(default=False)
     hangup: asyncio.Event = field(default_factory=asyncio.Event)
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
+    escalation: EscalationTracker = field(default_factory=EscalationTracker)
+    pending_transfer: Trigger | None = None
     keypad_interrupt: str | None = None
     speech_ignored_said: bool = False
     _latest: CallState | None = field(default=None, repr=False)
@@ -96,6 +102,11 @@ class CallContext:
         if self._latest is None:
             self._latest = await self.services.calls.load(self.call_id)
         return self._latest
+
+    async def account(self) -> Account | None:
+        """The account the caller identified, if any."""
+        number = (await self.state()).account_number
+        return await self.services.accounts.get(number) if number else None
 
     async def update(self, change: Callable[[CallState], T]) -> tuple[CallState, T]:
         """Apply a workflow transition atomically and report any step change."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from agent.call_context import CallContext
 from agent.handoff import TransferReason, new_request
-from agent.tools.call_control import HANDOFF_QUEUE
 from agent.workflow import CallState, ChargeState
 
 
@@ -15,14 +14,11 @@ async def close_call_record(call: CallContext, outcome: str) -> CallState:
     processor did not answer) is queued for a person to reconcile: the money may have moved.
     """
     state = await call.state()
+    queue = call.settings.transfer.queue
     if state.charge_state is ChargeState.PENDING:
         await call.services.handoffs.enqueue(
-            new_request(
-                state, call.events.history, TransferReason.PAYMENT_UNCONFIRMED, HANDOFF_QUEUE
-            )
+            new_request(state, call.events.history, TransferReason.PAYMENT_UNCONFIRMED, queue)
         )
-        call.events.emit(
-            "handoff", reason=TransferReason.PAYMENT_UNCONFIRMED.value, queue=HANDOFF_QUEUE
-        )
+        call.events.emit("handoff", reason=TransferReason.PAYMENT_UNCONFIRMED.value, queue=queue)
     final, _ = await call.update(lambda s: s.end(outcome))
     return final

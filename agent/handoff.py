@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from agent.events import CallEvent
 from agent.workflow import CallState
 from payment_tools.redaction import contains_luhn_run, redact_card_data
+from voicepay.handoff_brief import BRIEF_FIELD, HandoffBrief, UnsafeBrief
 from voicepay.money import Money
 
+logger = logging.getLogger(__name__)
+
 STREAM = "voicepay:handoffs:{queue}"
+CALLBACKS_STREAM = "voicepay:callbacks"
 _LAST_CALLER_LINES = 4
 
 
@@ -88,22 +94,51 @@ class HandoffQueue:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def enqueue(self, request: HandoffRequest) -> str:
-        """Queue ``request``; refuses a summary that holds a card-like digit run."""
+    async def enqueue(self, request: HandoffRequest, brief: HandoffBrief | None = None) -> str:
+        """Queue ``request`` with its brief; returns the stream entry id.
+
+        A summary holding a card-like digit run is refused outright; a brief that fails its own
+        card-data guard is left out (the redacted summary still goes).
+        """
         if contains_luhn_run(request.summary):
             raise UnsafeSummary("hand-off summary failed the card-data guard")
+        fields = {
+            "call_id": request.call_id,
+            "reason": request.reason.value,
+            "account": request.account,
+            "verified": "yes" if request.verified else "no",
+            "summary": request.summary,
+            "created_at": request.created_at.isoformat(),
+        }
+        if brief is not None:
+            try:
+                fields[BRIEF_FIELD] = brief.to_json()
+            except UnsafeBrief:
+                logger.error("hand-off brief failed the card-data guard; queued without it")
         entry_id = await self._redis.xadd(
-            STREAM.format(queue=request.queue),
-            {
-                "call_id": request.call_id,
-                "reason": request.reason.value,
-                "account": request.account,
-                "verified": "yes" if request.verified else "no",
-                "summary": request.summary,
-                "created_at": request.created_at.isoformat(),
-            },
+            STREAM.format(queue=request.queue), cast("dict[Any, Any]", fields)
         )
         return str(entry_id)
+
+    async def book_callback(
+        self, *, call_id: str, account: str, phone: str, reason: TransferReason
+    ) -> None:
+        """Record that a person must call the caller back (nobody was free to take the call)."""
+        await self._redis.xadd(
+            CALLBACKS_STREAM,
+            {
+                "call_id": call_id,
+                "account": account,
+                "phone": phone,
+                "reason": reason.value,
+                "requested_at": datetime.now(UTC).isoformat(),
+            },
+        )
+
+    async def callbacks(self) -> list[dict[str, str]]:
+        """Every booked call-back, oldest first."""
+        entries = await self._redis.xrange(CALLBACKS_STREAM) or []
+        return [{str(k): str(v) for k, v in (fields or {}).items()} for _, fields in entries]
 
     async def pending(self, queue: str) -> list[dict[str, str]]:
         """Every request in ``queue``, oldest first."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from agent.call_context import CallContext
 from agent.directed_dialog import KEYPAD_PREFIX
-from agent.nlu import Intent, detect_intents, parse_yes_no
+from agent.escalation import Trigger
+from agent.nlu import parse_yes_no
 from agent.workflow import CallState, Step, WorkflowViolation
 from payment_tools.redaction import redact_card_data
 
@@ -31,9 +32,10 @@ class CallerIngress:
         result = redact_card_data(text)
         if result.redacted:
             call.events.emit("card_data_redacted", source="caller_speech")
+        trigger = await self._escalation(result.text)
         if call.capturing:
             call.events.emit("caller_said", text=result.text, ignored="keypad_capture")
-            await self._while_keypad_in_use(result.text)
+            await self._while_keypad_in_use(trigger)
             return None
         call.events.emit("caller_said", text=result.text)
         state = await call.state()
@@ -52,6 +54,12 @@ class CallerIngress:
         """
         call = self._call
         state = await call.state()
+        trigger = call.escalation.observe_keypad(line)
+        if trigger is not None:
+            call.pending_transfer = trigger
+            call.events.emit("trigger", reason=trigger.reason.value, detail=trigger.detail)
+            call.events.emit("keypad_line", keys=len(line), accepted=True)
+            return f"{KEYPAD_PREFIX} {line}"
         if state.step in (Step.GREET, Step.IDENTIFY) and 6 <= len(line) <= 12:
             accepted: str | None = f"{KEYPAD_PREFIX} {line}"
         elif state.awaiting_confirmation and line in ("1", "2"):
@@ -62,11 +70,23 @@ class CallerIngress:
         call.events.emit("keypad_line", keys=len(line), accepted=accepted is not None)
         return accepted
 
-    async def _while_keypad_in_use(self, text: str) -> None:
-        """Speech heard while the keypad is in use: a request for a person ends the entry."""
+    async def _escalation(self, text: str) -> Trigger | None:
+        """Score the utterance and note any trigger for a transfer (made at the next turn)."""
         call = self._call
-        if Intent.HUMAN in detect_intents(text, call.language):
-            call.interrupt_keypad("caller_request")
+        classifier = call.services.classifier
+        assessment = await classifier.classify(text, call.language) if classifier else None
+        trigger = call.escalation.observe_utterance(text, call.language, assessment)
+        call.events.emit("sentiment", score=round(call.escalation.sentiment_history[-1], 2))
+        if trigger is not None and call.pending_transfer is None:
+            call.pending_transfer = trigger
+            call.events.emit("trigger", reason=trigger.reason.value, detail=trigger.detail)
+        return trigger
+
+    async def _while_keypad_in_use(self, trigger: Trigger | None) -> None:
+        """Speech heard while the keypad is in use: a reason to transfer ends the entry."""
+        call = self._call
+        if trigger is not None:
+            call.interrupt_keypad(trigger.reason.value)
         elif not call.speech_ignored_said:
             call.speech_ignored_said = True
             await call.say(call.prompts.text("capture.speech_ignored"), in_context=False)

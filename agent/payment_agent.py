@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 
 from livekit import rtc
@@ -15,6 +17,20 @@ from agent.ingress import CallerIngress
 from agent.tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
+
+
+def _tool_call(name: str, arguments: dict[str, str]) -> llm.ChatChunk:
+    return llm.ChatChunk(
+        id=uuid.uuid4().hex,
+        delta=llm.ChoiceDelta(
+            role="assistant",
+            tool_calls=[
+                llm.FunctionToolCall(
+                    name=name, arguments=json.dumps(arguments), call_id=f"code_{uuid.uuid4().hex}"
+                )
+            ],
+        ),
+    )
 
 
 class PaymentAgent(Agent):
@@ -68,6 +84,12 @@ class PaymentAgent(Agent):
         instead (the agent's own context is scrubbed too), so the call goes on without the digits.
         """
         call = self._call
+        trigger = call.pending_transfer
+        if trigger is not None and any(tool.id == "transfer_to_human" for tool in tools):
+            # A trigger decided by code: the transfer happens whatever the model would say.
+            call.events.emit("escalation", reason=trigger.reason.value, detail=trigger.detail)
+            yield _tool_call("transfer_to_human", {"reason": trigger.reason.value})
+            return
         if holds_card_number(chat_ctx):
             logger.error("card-like number in the LLM context; sending a scrubbed context instead")
             call.events.emit("guard_alert", boundary="llm_request")

@@ -25,8 +25,10 @@ from redis.asyncio import Redis
 
 from agent.call_context import CallContext, CallServices
 from agent.call_store import CallStateStore
+from agent.escalation import EscalationTracker, LiveKitLLMClassifier
 from agent.events import CallEvents
 from agent.handoff import HandoffQueue
+from agent.human_desk import ConsoleDesk, HumanDesk
 from agent.lockout import AuthLockout
 from agent.offline_llm import DirectedDialogLLM
 from agent.workflow import CallState
@@ -78,10 +80,21 @@ async def open_services(
     *,
     outbox_dir: Path,
     gateway: PaymentGateway | None = None,
+    humans: HumanDesk | None = None,
 ) -> AsyncIterator[CallServices]:
-    """Process-wide services; the gateway is closed on exit."""
+    """Process-wide services; the gateway is closed on exit.
+
+    Args:
+        settings: the configuration.
+        redis: the shared Redis.
+        outbox_dir: where the offline receipt sender writes.
+        gateway: the processor; by default the configured one.
+        humans: who takes transferred calls; by default people in the console.
+    """
     desk = PaymentDesk(gateway or make_gateway(settings), capture_options(settings))
     model = configured_llm(settings)
+    # The classifier gets its own client: its failures must not count against the call's LLM.
+    classifier_model = configured_llm(settings)
     try:
         yield CallServices(
             settings=settings,
@@ -95,12 +108,19 @@ async def open_services(
                 max_failures=settings.auth.knowledge_max_attempts,
                 window_s=settings.auth.lockout_s,
             ),
+            humans=humans or ConsoleDesk(redis),
             llm=model,
+            classifier=(
+                LiveKitLLMClassifier(classifier_model, timeout_s=settings.escalation.llm_timeout_s)
+                if classifier_model is not None
+                else None
+            ),
         )
     finally:
         await desk.aclose()
-        if model is not None:
-            await model.aclose()
+        for client in (model, classifier_model):
+            if client is not None:
+                await client.aclose()
 
 
 async def open_call(
@@ -115,6 +135,7 @@ async def open_call(
         prompts=PromptBook.load(language),
         keypad=KeypadRouter(),
         events=CallEvents(call_id),
+        escalation=EscalationTracker(services.settings.escalation),
     )
 
 
@@ -196,13 +217,23 @@ def build_session(
 
 def _bridge_events(call: CallContext, session: AgentSession[CallContext]) -> None:
     """Report the session's assistant messages and tool calls on the call's event stream."""
+    not_understood = tuple(
+        call.prompts.text(key)
+        for key in ("fallback.not_understood", "amount.error.unclear", "confirm.unclear")
+    )
 
     def on_item(event: ConversationItemAddedEvent) -> None:
         item = event.item
         if item.type == "message" and item.role == "assistant" and item.text_content:
             call.events.emit("agent_said", text=item.text_content, in_context=True)
+            if item.text_content.startswith(not_understood):
+                trigger = call.escalation.observe_misunderstanding()
+                if trigger is not None and call.pending_transfer is None:
+                    call.pending_transfer = trigger
+                    call.events.emit("trigger", reason=trigger.reason.value, detail=trigger.detail)
 
     def on_tools(event: FunctionToolsExecutedEvent) -> None:
+        call.escalation.observe_understood()
         for fnc_call, output in event.zipped():
             call.events.emit(
                 "tool_call",

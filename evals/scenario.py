@@ -127,6 +127,13 @@ class LLMFault(_Strict):
     mode: Literal["error", "timeout"] = "error"
 
 
+class HumanAgents(_Strict):
+    """The people who take transferred calls in a simulation."""
+
+    accepts: bool = True
+    after_s: float = Field(0.2, ge=0, le=600)
+
+
 class Faults(_Strict):
     """Trouble to inject into the run."""
 
@@ -168,6 +175,7 @@ class Scenario(_Strict):
     goal: str | None = None
     facts: Facts = Facts()
     faults: Faults = Faults()
+    humans: HumanAgents = HumanAgents()
     settings: dict[str, Any] = {}
     expect: Expectation = Expectation()
 

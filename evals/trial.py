@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from agent.call_context import CallContext
+from agent.human_desk import SimulatedDesk
 from agent.offline_llm import DirectedDialogLLM
 from agent.runtime import build_llm, open_services
 from evals.faulty_llm import FaultyLLM
@@ -249,8 +250,9 @@ async def _run(
     gateway = SandboxGateway(
         faults=FaultPlan.of(charge=[Fault(f) if f else None for f in scenario.faults.processor])
     )
+    humans = SimulatedDesk(accepts=scenario.humans.accepts, after_s=scenario.humans.after_s)
     async with open_services(
-        settings, redis, outbox_dir=out_dir / "outbox", gateway=gateway
+        settings, redis, outbox_dir=out_dir / "outbox", gateway=gateway, humans=humans
     ) as services:
         call_id, model = f"{scenario.name}-t{trial}", _model_factory(scenario, settings)
         goal = await run_goal_call(

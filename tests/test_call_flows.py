@@ -7,6 +7,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from agent.handoff import HandoffQueue
+from agent.human_desk import SimulatedDesk
 from agent.runtime import open_services
 from evals.scenario import (
     HangUpTurn,
@@ -38,7 +39,11 @@ async def call(
         scenario = load_scenario(demo_scenarios()[scenario])
     await AccountRepository(redis, settings.auth.pepper).load_fixture(DEMO_ACCOUNTS)
     async with open_services(
-        settings, redis, outbox_dir=tmp_path / "outbox", gateway=gateway or SandboxGateway()
+        settings,
+        redis,
+        outbox_dir=tmp_path / "outbox",
+        gateway=gateway or SandboxGateway(),
+        humans=SimulatedDesk(),
     ) as services:
         return await run_scenario(services, scenario, out_dir=tmp_path / "call")
 

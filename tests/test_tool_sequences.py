@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scripted_llm import TOOL_TURN, ScriptedToolLLM
 
 from agent.events import CallEvent
+from agent.human_desk import SimulatedDesk
 from agent.runtime import open_call, open_services
 from agent.text_call import TextCall
 from payment_tools.gateway import Fault, FaultPlan, SandboxGateway
@@ -169,7 +170,9 @@ async def _run(
     settings = Settings(capture=CaptureSettings(timeout_s=0.05))
     gateway = SandboxGateway(faults=FaultPlan.of(charge=faults))
     await AccountRepository(redis, settings.auth.pepper).load_fixture(DEMO_ACCOUNTS)
-    async with open_services(settings, redis, outbox_dir=outbox, gateway=gateway) as services:
+    async with open_services(
+        settings, redis, outbox_dir=outbox, gateway=gateway, humans=SimulatedDesk(after_s=0.0)
+    ) as services:
         call = await open_call(services, language="en")
         model = ScriptedToolLLM()
         text_call = TextCall(call, model=model)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from livekit.agents import RunContext, ToolResult, function_tool
 
 from agent.call_context import CallContext
-from agent.handoff import TransferReason, new_request
+from agent.handoff import TransferReason
 from agent.tool_reply import tool_reply
-from agent.workflow import Step
-
-HANDOFF_QUEUE = "payments"
+from agent.transfer import hand_over
 
 
 @function_tool
@@ -30,21 +28,27 @@ async def end_call(context: RunContext[CallContext]) -> ToolResult:
 
 @function_tool
 async def transfer_to_human(context: RunContext[CallContext], reason: TransferReason) -> ToolResult:
-    """Hand the call to a human agent, with a summary of the call so far.
+    """Hand the call to a human agent, with a brief of the call so far.
 
-    Call this when the caller asks for a person, or when a tool answer says to transfer.
+    Call this when the caller asks for a person; disputes the bill; reports fraud or a stolen
+    card; cannot afford to pay; mentions a bereavement, a complaint or legal action; is clearly
+    upset; or when a tool answer says to transfer.
 
     Args:
         reason: why the call goes to a person.
     """
     call = context.userdata
-    state = await call.state()
-    if state.step in (Step.END, Step.TRANSFER):
-        return ToolResult(tool_reply("not_expected"), reply_required=False)
-    state, _ = await call.update(lambda s: s.transfer(reason.value))
-    request = new_request(state, call.events.history, reason, HANDOFF_QUEUE)
-    await call.services.handoffs.enqueue(request)
-    call.events.emit("handoff", reason=reason.value, queue=HANDOFF_QUEUE)
-    await call.say(call.prompts.text("transfer.announce"), in_context=True)
-    call.events.emit("outcome", outcome="transferred", reason=reason.value)
-    return ToolResult(tool_reply("transferred", reason=reason.value), reply_required=False)
+    await context.wait_for_playout()
+    outcome = await hand_over(call, reason, trigger=_trigger_detail(call, reason))
+    return ToolResult(
+        tool_reply("transferred", reason=reason.value, human=outcome), reply_required=False
+    )
+
+
+def _trigger_detail(call: CallContext, reason: TransferReason) -> str:
+    """What made the call go to a person, in words (the code's trigger, or the model's choice)."""
+    trigger = call.pending_transfer
+    call.pending_transfer = None
+    if trigger is not None and trigger.reason.value == reason.value:
+        return trigger.detail
+    return "chosen by the agent"

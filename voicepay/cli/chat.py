@@ -31,6 +31,7 @@ def chat(
 
 async def _chat(lang: str, out: Path | None) -> None:
     from agent.artefacts import ArtefactWriter
+    from agent.human_desk import SimulatedDesk
     from agent.runtime import open_call, open_services
     from agent.text_call import TextCall
     from voicepay.accounts import AccountRepository
@@ -44,7 +45,10 @@ async def _chat(lang: str, out: Path | None) -> None:
         out_dir = out or Path(scratch)
         async with redis_for(settings) as redis:
             await AccountRepository(redis, settings.auth.pepper).load_fixture(DEMO_ACCOUNTS)
-            async with open_services(settings, redis, outbox_dir=out_dir / "outbox") as services:
+            humans = SimulatedDesk(accepts=True, after_s=2.0)
+            async with open_services(
+                settings, redis, outbox_dir=out_dir / "outbox", humans=humans
+            ) as services:
                 call = await open_call(services, language=lang)
                 writer = ArtefactWriter(out_dir)
                 call.events.subscribe(writer)

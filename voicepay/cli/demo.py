@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from agent.artefacts import LOGS_FILE
+from agent.human_desk import SimulatedDesk
 from agent.runtime import open_services
 from evals.scenario import demo_scenarios, load_scenario
 from evals.simulated_call import run_scenario
@@ -72,7 +73,10 @@ async def _run(settings: Settings, scenario_path: Path, out_dir: Path) -> dict[s
     )
     async with redis_for(settings) as redis:
         await AccountRepository(redis, settings.auth.pepper).load_fixture(DEMO_ACCOUNTS)
-        async with open_services(settings, redis, outbox_dir=out_dir / "outbox") as services:
+        humans = SimulatedDesk(accepts=True, after_s=1.0)
+        async with open_services(
+            settings, redis, outbox_dir=out_dir / "outbox", humans=humans
+        ) as services:
             run = await run_scenario(
                 services, scenario, out_dir=out_dir, listeners=[ConsoleView(console)]
             )
