@@ -9,6 +9,7 @@ names the agent (see ``docs/telephony.md``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from agent.runtime import build_llm, build_session, open_call, open_services
 from voicepay.logging_setup import install_pii_filter
 from voicepay.redis_client import connect
 from voicepay.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 _SETTINGS = Settings()
 
@@ -108,7 +111,10 @@ async def entrypoint(ctx: JobContext) -> None:
         await session.start(agent, room=ctx.room)
         await call.hangup.wait()
         await session.aclose()
-        await close_call_record(call, "caller_hung_up")
+        final = await close_call_record(call, "caller_hung_up")
         call.keypad.detach()
     await redis.aclose()
-    ctx.delete_room()
+    if not any(e.kind == "human_joined" for e in call.events.history):
+        # The caller is alone with the bot: end the call. After a hand-over the room is theirs.
+        ctx.delete_room()
+    logger.info("call ended", extra={"outcome": final.outcome, "step": final.step.value})
