@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 from voicepay.console.transfers import ref_of, state_key
 
 _POLL_S = 0.25
+CALLBACK_CLAIMANT = "voicepay:callback"
+"""Who holds a transfer nobody accepted in time: the call-back queue."""
 
 
 class HumanDesk(Protocol):
@@ -30,7 +32,12 @@ class ConsoleDesk:
         self._redis = redis
 
     async def wait_for_agent(self, queue: str, entry_id: str, timeout_s: float) -> str | None:
-        """Poll the transfer's console state until someone accepts it or time runs out."""
+        """Poll the transfer's console state until someone accepts it or time runs out.
+
+        On time-out the bot claims the transfer itself (the same write a person's accept makes),
+        so that nobody can accept a call whose caller was already promised a call-back; if a
+        person's accept landed first, they have the call.
+        """
         key = state_key(queue, ref_of(entry_id))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
@@ -39,7 +46,9 @@ class ConsoleDesk:
             if agent:
                 return str(agent)
             if loop.time() >= deadline:
-                return None
+                if await self._redis.hsetnx(key, "agent", CALLBACK_CLAIMANT):
+                    return None
+                return str(await self._redis.hget(key, "agent"))
             await asyncio.sleep(min(_POLL_S, max(0.0, deadline - loop.time())))
 
 

@@ -23,6 +23,9 @@ from voicepay.handoff_brief import HandoffBrief
 
 logger = logging.getLogger(__name__)
 
+_BRIEFING_S = 60.0
+"""How long the person may take, once they answer, to be briefed and connect to the caller."""
+
 
 async def hand_over(call: CallContext, reason: TransferReason, *, trigger: str = "") -> str:
     """Transfer the call to a person; returns how it ended (``connected`` or ``callback``)."""
@@ -56,7 +59,9 @@ async def hand_over(call: CallContext, reason: TransferReason, *, trigger: str =
 async def _connect(call: CallContext, entry_id: str, brief: HandoffBrief) -> str | None:
     """Bring a person to the caller; their name, or ``None`` when nobody came in time."""
     settings = call.settings.transfer
-    if settings.sip_trunk_id and settings.sip_call_to and _in_a_room(call):
+    sip = settings.sip_trunk_id and settings.sip_call_to
+    # The person is briefed by a model: the SIP path needs a real LLM, not the directed dialog.
+    if sip and call.services.llm is not None and _in_a_room(call):
         return await _sip_warm_transfer(call, brief)
     waiting = asyncio.ensure_future(
         call.services.humans.wait_for_agent(settings.queue, entry_id, settings.human_wait_s)
@@ -69,8 +74,13 @@ async def _connect(call: CallContext, entry_id: str, brief: HandoffBrief) -> str
 
 
 def _in_a_room(call: CallContext) -> bool:
-    session = call.session
-    return session is not None and session.room_io is not None
+    """Whether the call runs in a LiveKit room (a real or SIP call, not a text simulation)."""
+    if call.session is None:
+        return False
+    try:
+        return call.session.room_io is not None
+    except RuntimeError:
+        return False
 
 
 async def _sip_warm_transfer(call: CallContext, brief: HandoffBrief) -> str | None:
@@ -85,12 +95,19 @@ async def _sip_warm_transfer(call: CallContext, brief: HandoffBrief) -> str | No
         sip_trunk_id=settings.sip_trunk_id,
         chat_ctx=call.session.history.copy(),
         extra_instructions=spoken_brief(brief),
+        ringing_timeout=settings.human_wait_s,
+    )
+    # A person who answers but never connects must not keep the caller on hold for ever.
+    deadline = asyncio.get_running_loop().call_later(
+        settings.human_wait_s + _BRIEFING_S, task.cancel
     )
     try:
         result = await task
     except ToolError:
         logger.warning("SIP warm transfer failed; booking a call-back")
         return None
+    finally:
+        deadline.cancel()
     return result.human_agent_identity
 
 

@@ -153,7 +153,13 @@ class LeakScanner:
     def scan_json(self, where: str, value: Any, key: str | None = None) -> list[Leak]:
         """Leaks in a decoded JSON value, walked recursively."""
         leaks: list[Leak] = []
-        if isinstance(value, str):
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                # JSON inside a string (a hand-off brief in a stream field): walk it as JSON.
+                return self.scan_json(where, json.loads(value), key)
+            except ValueError:
+                leaks.extend(self.scan_text(where, value))
+        elif isinstance(value, str):
             leaks.extend(self.scan_text(where, value))
         elif isinstance(value, bool) or value is None:
             pass
