@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint typecheck unit evals evals-baseline bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install-voice-auth.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	scripts/install-voice-auth.sh $(VENV)
 	touch $(STAMP)
 
 setup: $(STAMP)

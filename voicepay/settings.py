@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from voice_auth.config import VoiceAuthSettings, voiceprint_key
+
 Language = Literal["en", "fr"]
 
 _DEV_PEPPER = "voicepay-dev-pepper-not-for-production"
@@ -126,6 +128,7 @@ class Settings(BaseSettings):
     capture: CaptureSettings = CaptureSettings()
     auth: AuthSettings = AuthSettings()
     escalation: EscalationSettings = EscalationSettings()
+    voice_auth: VoiceAuthSettings = Field(default_factory=VoiceAuthSettings)
     transfer: TransferSettings = TransferSettings()
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
@@ -144,6 +147,7 @@ class Settings(BaseSettings):
                 raise ValueError("VOICEPAY_AUTH__PEPPER must be set to a secret value in prod")
             if self.redis_url is None:
                 raise ValueError("VOICEPAY_REDIS_URL must be set in prod")
+            voiceprint_key(self.voice_auth, self.environment)
         if self.payments.min_payment_minor > self.payments.max_payment_minor:
             raise ValueError("payments.min_payment_minor exceeds payments.max_payment_minor")
         return self

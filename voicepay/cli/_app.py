@@ -9,6 +9,7 @@ from voicepay.cli.chat import chat
 from voicepay.cli.console import console_app
 from voicepay.cli.demo import demo
 from voicepay.cli.evals import eval_app
+from voicepay.cli.voice_auth import voice_auth_app, voiceprint_app
 from voicepay.cli.worker import worker
 
 app = typer.Typer(
@@ -23,6 +24,8 @@ app.command()(worker)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
 app.add_typer(console_app, name="console")
+app.add_typer(voice_auth_app, name="voice-auth")
+app.add_typer(voiceprint_app, name="voiceprint")
 
 
 def main() -> None:
