@@ -13,6 +13,7 @@ from livekit.agents import llm
 from agent.call_store import CallStateStore
 from agent.escalation import EscalationTracker, LLMClassifier, Trigger
 from agent.events import CallEvents
+from agent.voice_identity import CallerAudio
 from agent.workflow import CallState
 from payment_tools.capture import KeySource
 from payment_tools.desk import PaymentDesk
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from agent.handoff import HandoffQueue
     from agent.human_desk import HumanDesk
     from agent.lockout import AuthLockout
+    from agent.voice_identity import VoiceAuth
     from voicepay.receipts import ReceiptSender
 
 T = TypeVar("T")
@@ -46,6 +48,7 @@ class CallServices:
     humans: HumanDesk
     llm: llm.LLM[Any] | None = None
     classifier: LLMClassifier | None = None
+    voice: VoiceAuth | None = None
 
 
 @dataclass
@@ -64,6 +67,10 @@ class CallContext:
     escalation: EscalationTracker = field(default_factory=EscalationTracker)
     pending_transfer: Trigger | None = None
     keypad_interrupt: str | None = None
+    caller_audio: CallerAudio = field(default_factory=CallerAudio)
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
+    verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _utterance: asyncio.Future[str] | None = field(default=None, repr=False)
     speech_ignored_said: bool = False
     _latest: CallState | None = field(default=None, repr=False)
     _latest_json: str | None = field(default=None, repr=False)
@@ -87,6 +94,26 @@ class CallContext:
         if not self.keypad.cancel_session():
             return False
         self.keypad_interrupt = reason
+        return True
+
+    async def next_utterance(self, timeout_s: float) -> str | None:
+        """The caller's next utterance, taken by a tool instead of the LLM (``None`` on silence)."""
+        self._utterance = asyncio.get_running_loop().create_future()
+        self.listening.set()
+        try:
+            return await asyncio.wait_for(self._utterance, timeout_s)
+        except TimeoutError:
+            return None
+        finally:
+            self.listening.clear()
+            self._utterance = None
+
+    def take_utterance(self, text: str) -> bool:
+        """Hand an utterance to the tool waiting for one; whether one was waiting."""
+        if self._utterance is None or self._utterance.done():
+            return False
+        self.listening.clear()
+        self._utterance.set_result(text)
         return True
 
     def request_hangup(self) -> None:

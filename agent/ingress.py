@@ -32,6 +32,9 @@ class CallerIngress:
         result = redact_card_data(text)
         if result.redacted:
             call.events.emit("card_data_redacted", source="caller_speech")
+        if call.take_utterance(result.text):
+            call.events.emit("caller_said", text=result.text, taken_by="tool")
+            return None
         trigger = await self._escalation(result.text)
         if call.capturing:
             call.events.emit("caller_said", text=result.text, ignored="keypad_capture")

@@ -31,6 +31,7 @@ from agent.handoff import HandoffQueue
 from agent.human_desk import ConsoleDesk, HumanDesk
 from agent.lockout import AuthLockout
 from agent.offline_llm import DirectedDialogLLM
+from agent.voice_identity import VoiceAuth
 from agent.workflow import CallState
 from payment_tools.capture import CaptureOptions
 from payment_tools.cards import CardBrand
@@ -92,6 +93,9 @@ async def open_services(
         humans: who takes transferred calls; by default people in the console.
     """
     desk = PaymentDesk(gateway or make_gateway(settings), capture_options(settings))
+    lockout = AuthLockout(
+        redis, max_failures=settings.auth.knowledge_max_attempts, window_s=settings.auth.lockout_s
+    )
     model = configured_llm(settings)
     # The classifier gets its own client: its failures must not count against the call's LLM.
     classifier_model = configured_llm(settings)
@@ -103,12 +107,9 @@ async def open_services(
             handoffs=HandoffQueue(redis),
             desk=desk,
             receipts=OutboxReceiptSender(outbox_dir),
-            lockout=AuthLockout(
-                redis,
-                max_failures=settings.auth.knowledge_max_attempts,
-                window_s=settings.auth.lockout_s,
-            ),
+            lockout=lockout,
             humans=humans or ConsoleDesk(redis),
+            voice=VoiceAuth(settings.voice_auth, settings.environment, redis, lockout),
             llm=model,
             classifier=(
                 LiveKitLLMClassifier(classifier_model, timeout_s=settings.escalation.llm_timeout_s)

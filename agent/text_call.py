@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from livekit import rtc
 from livekit.agents import AgentSession, llm
 
@@ -68,6 +70,16 @@ class TextCall:
             self._reply_to(accepted)
         await self.settle()
 
+    async def speak(self, samples: npt.NDArray[np.float32], sample_rate: int, text: str) -> None:
+        """The caller speaks a recorded clip whose transcript is ``text``.
+
+        The audio joins the caller's speech (what voice authentication listens to) unless the
+        keypad is in use, exactly as the caller's audio input is shut during keypad entry.
+        """
+        if not self.call.capturing:
+            self.call.caller_audio.add(samples, sample_rate)
+        await self.say(text)
+
     async def press(self, keys: str) -> None:
         """The caller presses ``keys`` on the keypad."""
         if self._closed:
@@ -109,18 +121,22 @@ class TextCall:
         while True:
             await asyncio.sleep(0)
             self._pending = {task for task in self._pending if not task.done()}
-            if keypad.waiting_for_key:
+            if keypad.waiting_for_key or self.call.listening.is_set():
                 return
             if not self._pending:
                 if self.session.agent_state in ("listening", "initializing", "idle"):
                     return
                 await asyncio.sleep(0.005)
                 continue
-            waiter = asyncio.ensure_future(keypad.wait_for_key_request())
+            waiters = {
+                asyncio.ensure_future(keypad.wait_for_key_request()),
+                asyncio.ensure_future(self.call.listening.wait()),
+            }
             try:
-                await asyncio.wait({*self._pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({*self._pending, *waiters}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                waiter.cancel()
+                for waiter in waiters:
+                    waiter.cancel()
             for task in [t for t in self._pending if t.done()]:
                 task.result()
 

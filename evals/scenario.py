@@ -54,13 +54,36 @@ class HangUpTurn(_Strict):
 
 
 class VoiceTurn(_Strict):
-    """The caller speaks a recorded clip (voice mode; a path relative to the shared data)."""
+    """The caller speaks recorded clips, one after the other.
 
-    voice: str
-    transcript: str | None = None
+    Clip paths are relative to the shared speech data; ``transcript`` is what speech recognition
+    would hear.
+    """
+
+    voice: list[str] = Field(min_length=1)
+    transcript: str
 
 
-CallerTurn = SayTurn | KeysTurn | SilenceTurn | HangUpTurn | VoiceTurn
+class ChallengeAnswerTurn(_Strict):
+    """The caller answers the agent's spoken digit challenge with real digit recordings.
+
+    ``challenge_answer`` names an FSDD speaker (``jackson``, ``nicolas``, ``theo``) whose
+    recordings of the asked digits are played; the turn is skipped when no challenge was asked.
+    """
+
+    challenge_answer: str = Field(pattern=r"^[a-z]+$")
+    take: int = Field(40, ge=0, le=49)
+
+
+class VoiceprintSetup(_Strict):
+    """A voiceprint enrolled for an account before the call, from real recordings."""
+
+    account: str = Field(pattern=r"^\d{6,12}$")
+    speech: list[list[str]] = Field(min_length=2)
+    counting: list[list[str]] = Field(min_length=1)
+
+
+CallerTurn = SayTurn | KeysTurn | SilenceTurn | HangUpTurn | VoiceTurn | ChallengeAnswerTurn
 
 Outcome = Literal["paid", "not_paid", "transferred", "caller_hung_up", "abandoned"]
 
@@ -176,6 +199,7 @@ class Scenario(_Strict):
     facts: Facts = Facts()
     faults: Faults = Faults()
     humans: HumanAgents = HumanAgents()
+    voiceprint: VoiceprintSetup | None = None
     settings: dict[str, Any] = {}
     expect: Expectation = Expectation()
 

@@ -17,7 +17,16 @@ from agent.events import CallEvent, EventListener
 from agent.runtime import open_call
 from agent.text_call import TextCall
 from agent.workflow import CallState
-from evals.scenario import HangUpTurn, KeysTurn, SayTurn, Scenario, SilenceTurn, VoiceTurn
+from evals.scenario import (
+    ChallengeAnswerTurn,
+    HangUpTurn,
+    KeysTurn,
+    SayTurn,
+    Scenario,
+    SilenceTurn,
+    VoiceTurn,
+)
+from evals.shared_data import load_clips
 
 ModelFactory = Callable[[CallContext], llm.LLM[Any]]
 Player = Callable[["TextCall"], Awaitable[list[float]]]
@@ -49,18 +58,34 @@ async def play(call: TextCall, scenario: Scenario) -> list[float]:
             break
         started = time.perf_counter()
         match turn:
-            case SayTurn(say=text) | VoiceTurn(transcript=str(text)):
+            case SayTurn(say=text):
                 await call.say(text)
+            case VoiceTurn(voice=clips, transcript=text):
+                samples, rate = load_clips(clips)
+                await call.speak(samples, rate, text)
+            case ChallengeAnswerTurn(challenge_answer=speaker, take=take):
+                digits = _asked_digits(call)
+                if digits is None:
+                    continue
+                clips = [f"fsdd/recordings/{digit}_{speaker}_{take}.wav" for digit in digits]
+                samples, rate = load_clips(clips)
+                await call.speak(samples, rate, " ".join(digits))
             case KeysTurn(keys=keys):
                 await call.press(keys)
             case SilenceTurn(silence=seconds):
                 await call.wait(seconds)
             case HangUpTurn():
                 await call.hang_up()
-            case VoiceTurn():
-                continue
         timings.append((time.perf_counter() - started) * 1000)
     return timings
+
+
+def _asked_digits(call: TextCall) -> str | None:
+    """The digits of the challenge the agent is waiting for an answer to, if any."""
+    if not call.call.listening.is_set():
+        return None
+    asked = [e for e in call.call.events.history if e.kind == "voice_challenge"]
+    return str(asked[-1].data["digits"]) if asked else None
 
 
 async def run_scenario(

@@ -9,16 +9,18 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from agent.call_context import CallContext
+from agent.call_context import CallContext, CallServices
 from agent.human_desk import SimulatedDesk
 from agent.offline_llm import DirectedDialogLLM
 from agent.runtime import build_llm, open_services
+from agent.voice_identity import VoiceAuth
 from evals.faulty_llm import FaultyLLM
 from evals.judges import (
     Check,
@@ -30,7 +32,8 @@ from evals.judges import (
 from evals.leak_scan import CardSecrets, Leak, LeakScanner, iter_strings
 from evals.llm_caller import GoalRun, run_goal_call
 from evals.llm_judges import JudgeReport, judge_trial
-from evals.scenario import Scenario
+from evals.scenario import Scenario, VoiceprintSetup
+from evals.shared_data import load_clips
 from evals.simulated_call import CallRun, ModelFactory, run_scenario
 from payment_tools.gateway import Fault, FaultPlan, SandboxGateway
 from payment_tools.redaction import mask_card_numbers
@@ -254,6 +257,16 @@ async def _run(
     async with open_services(
         settings, redis, outbox_dir=out_dir / "outbox", gateway=gateway, humans=humans
     ) as services:
+        if scenario.voiceprint is not None:
+            # Challenges drawn from the trial's seed, so a scripted caller can be replayed.
+            services.voice = VoiceAuth(
+                settings.voice_auth,
+                settings.environment,
+                redis,
+                services.lockout,
+                rng=random.Random(seed),
+            )
+            await enrol_voiceprint(services, scenario.voiceprint)
         call_id, model = f"{scenario.name}-t{trial}", _model_factory(scenario, settings)
         goal = await run_goal_call(
             services, scenario, seed=seed, out_dir=out_dir, call_id=call_id, model=model
@@ -262,6 +275,24 @@ async def _run(
             return goal.run, goal
         run = await run_scenario(services, scenario, out_dir=out_dir, call_id=call_id, model=model)
         return run, None
+
+
+async def enrol_voiceprint(services: CallServices, setup: VoiceprintSetup) -> None:
+    """Enrol the scenario's voiceprint from the shared recordings, with a recorded consent."""
+    from voice_auth.voiceprints import ConsentRecord
+
+    if services.voice is None:
+        raise RuntimeError("voice authentication is not configured")
+    service = await services.voice.service()
+    consent = ConsentRecord(
+        given_by="caller", given_at=datetime.now(UTC), method="eval fixture", call_id="enrolment"
+    )
+    await service.enrol(
+        setup.account,
+        [load_clips(utterance) for utterance in setup.speech],
+        [load_clips(counting) for counting in setup.counting],
+        consent,
+    )
 
 
 async def _scan(scenario: Scenario, run: CallRun, redis: Redis, out_dir: Path) -> list[Leak]:

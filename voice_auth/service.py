@@ -85,6 +85,8 @@ class VoiceAuthenticator:
         environment: Literal["dev", "test", "prod"],
         redis: Redis,
         lockout: FailureCounter,
+        *,
+        rng: random.Random | None = None,
     ) -> VoiceAuthenticator:
         """Load the encoder (and cohort) the settings name; limits torch to one thread.
 
@@ -114,6 +116,7 @@ class VoiceAuthenticator:
             challenge_digits=settings.challenge_digits,
             challenge_margin=settings.challenge_margin,
             challenge_speaker_threshold=settings.challenge_speaker_threshold,
+            rng=rng,
         )
 
     async def enrol(

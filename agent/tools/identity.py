@@ -8,6 +8,7 @@ from agent.call_context import CallContext
 from agent.keypad_entry import read_keypad_entry
 from agent.nlu import parse_account_number
 from agent.tool_reply import tool_reply
+from agent.tools._voice_check import VoiceResult, check_voice
 from agent.workflow import AuthStatus, CallState, Step
 from payment_tools.capture import CallerHungUp, KeypadCancelled
 
@@ -54,12 +55,20 @@ async def identify_account(context: RunContext[CallContext], account_number: str
 
 @function_tool
 async def verify_identity(context: RunContext[CallContext]) -> str:
-    """Verify the caller's identity: they type their security answer on the phone keypad.
+    """Verify the caller's identity: by their voice if enrolled, else a keypad security answer.
 
-    Call this right after identify_account finds the account. It takes no arguments: the keypad
-    entry is read and checked in code, and you never see it. Never ask for the answer aloud.
+    Call this right after identify_account finds the account. It takes no arguments: the voice
+    check and the keypad entry are done in code, and you never see them. Never ask for the
+    answer aloud.
     """
     call = context.userdata
+    if call.verifying.locked():
+        return tool_reply("busy", next_action="the caller's identity check is already running")
+    async with call.verifying:
+        return await _verify(context, call)
+
+
+async def _verify(context: RunContext[CallContext], call: CallContext) -> str:
     state = await call.state()
     number = state.account_number
     if state.step is not Step.AUTHENTICATE or number is None:
@@ -73,8 +82,19 @@ async def verify_identity(context: RunContext[CallContext]) -> str:
     account = await call.services.accounts.get(number)
     if account is None:
         return tool_reply("not_expected", next_action="ask for the account number again")
-    kind = account.knowledge_factor.kind
     await context.wait_for_playout()
+    voice = await check_voice(call, number)
+    if voice is VoiceResult.VERIFIED_WITH_CHALLENGE:
+        await call.update(lambda s: s.authenticated(voice.value))
+        call.events.emit("auth", decision="accept", method=voice.value)
+        return tool_reply(
+            "verified", say=call.prompts.text("auth.ok"), next_action="call get_balance now"
+        )
+    if voice is VoiceResult.REJECTED:
+        await call.update(lambda s: s.lock_out())
+        call.events.emit("auth", decision="reject", method="voice")
+        return _locked(call)
+    kind = account.knowledge_factor.kind
     try:
         async with call.keypad_only() as keys:
             await call.say(call.prompts.text(f"auth.ask.{kind}"), in_context=False)
