@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint typecheck unit evals evals-baseline bench clean
 
-$(STAMP): pyproject.toml scripts/install-voice-auth.sh
+$(STAMP): pyproject.toml scripts/install-voice-auth.sh scripts/install-speech.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	scripts/install-voice-auth.sh $(VENV)
+	scripts/install-speech.sh $(VENV)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -12,15 +12,17 @@ import asyncio
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentServer, JobContext, JobProcess, stt, tts
+from livekit.agents import AgentServer, JobContext, JobProcess
 from livekit.plugins import silero
 
 from agent.call_end import close_call_record
 from agent.payment_agent import PaymentAgent
 from agent.runtime import build_llm, build_session, open_call, open_services
+from agent.speech.config import stt_provider
+from agent.speech.factory import make_stt, make_tts
+from agent.speech.models import load_model
 from voicepay.logging_setup import install_pii_filter
 from voicepay.redis_client import connect
 from voicepay.settings import Settings
@@ -31,41 +33,15 @@ _SETTINGS = Settings()
 
 
 class MissingVoiceService(RuntimeError):
-    """A voice call needs a speech service that is not configured."""
-
-
-def make_stt(settings: Settings, language: str) -> stt.STT[Any]:
-    """Deepgram streaming STT with its own PCI redaction on (ours runs on top)."""
-    key = settings.deepgram_key
-    if key is None:
-        raise MissingVoiceService("set DEEPGRAM_API_KEY (or VOICEPAY_STT__API_KEY) for voice calls")
-    from livekit.plugins import deepgram
-
-    return deepgram.STT(
-        model=settings.stt.model,
-        language="fr" if language == "fr" else "en-US",
-        numerals=True,
-        redact=["pci"],
-        api_key=key.get_secret_value(),
-    )
-
-
-def make_tts(settings: Settings) -> tts.TTS[Any]:
-    """OpenAI TTS when an OpenAI key is set, else Deepgram's."""
-    if settings.openai_key is not None:
-        from livekit.plugins import openai
-
-        return openai.TTS(api_key=settings.openai_key.get_secret_value())
-    if settings.deepgram_key is not None:
-        from livekit.plugins import deepgram
-
-        return deepgram.TTS(api_key=settings.deepgram_key.get_secret_value())
-    raise MissingVoiceService("set OPENAI_API_KEY or DEEPGRAM_API_KEY for speech synthesis")
+    """A voice call needs a service that is not configured."""
 
 
 def _prewarm(process: JobProcess) -> None:
     install_pii_filter()
     process.userdata["vad"] = silero.VAD.load()
+    if stt_provider(_SETTINGS) == "offline":
+        # Loading the offline recogniser takes a second or two: not inside a live call.
+        load_model(_SETTINGS.speech.offline_stt)
 
 
 server = AgentServer(setup_fnc=_prewarm)
@@ -89,7 +65,7 @@ async def entrypoint(ctx: JobContext) -> None:
             call,
             build_llm(call),
             stt=make_stt(settings, language),
-            tts=make_tts(settings),
+            tts=make_tts(settings, language),
             vad=ctx.proc.userdata["vad"],
         )
         agent = PaymentAgent(call)

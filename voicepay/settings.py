@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.speech.config import SpeechSettings
 from voice_auth.config import VoiceAuthSettings, voiceprint_key
 
 Language = Literal["en", "fr"]
@@ -28,14 +29,6 @@ class LLMSettings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = None
     attempt_timeout_s: float = Field(8.0, gt=0)
-
-
-class STTSettings(BaseModel):
-    """Which speech-to-text service transcribes the caller (voice mode only)."""
-
-    provider: Literal["auto", "deepgram"] = "auto"
-    model: str = "nova-3"
-    api_key: SecretStr | None = None
 
 
 class PaymentSettings(BaseModel):
@@ -123,12 +116,12 @@ class Settings(BaseSettings):
     default_language: Language = "en"
     agent_name: str = "voicepay-inbound"
     llm: LLMSettings = LLMSettings()
-    stt: STTSettings = STTSettings()
     payments: PaymentSettings = PaymentSettings()
     capture: CaptureSettings = CaptureSettings()
     auth: AuthSettings = AuthSettings()
     escalation: EscalationSettings = EscalationSettings()
     voice_auth: VoiceAuthSettings = Field(default_factory=VoiceAuthSettings)
+    speech: SpeechSettings = SpeechSettings()
     transfer: TransferSettings = TransferSettings()
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
@@ -178,5 +171,5 @@ class Settings(BaseSettings):
 
     @property
     def deepgram_key(self) -> SecretStr | None:
-        """The Deepgram key from ``VOICEPAY_STT__API_KEY`` or ``DEEPGRAM_API_KEY``."""
-        return self.stt.api_key or self.deepgram_api_key
+        """The Deepgram key from ``DEEPGRAM_API_KEY`` (or ``VOICEPAY_DEEPGRAM_API_KEY``)."""
+        return self.deepgram_api_key

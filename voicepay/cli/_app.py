@@ -9,6 +9,7 @@ from voicepay.cli.chat import chat
 from voicepay.cli.console import console_app
 from voicepay.cli.demo import demo
 from voicepay.cli.evals import eval_app
+from voicepay.cli.transcribe import transcribe
 from voicepay.cli.voice_auth import voice_auth_app, voiceprint_app
 from voicepay.cli.worker import worker
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command()(demo)
 app.command()(chat)
 app.command()(worker)
+app.command()(transcribe)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
 app.add_typer(console_app, name="console")
