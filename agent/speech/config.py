@@ -127,6 +127,6 @@ def tts_provider(config: SpeechConfig, language: Language) -> Provider:
 
 def _require_key(config: SpeechConfig, provider: Provider) -> None:
     if provider == "deepgram" and config.deepgram_key is None:
-        raise SpeechConfigError("set DEEPGRAM_API_KEY (or VOICEPAY_DEEPGRAM_API_KEY) to use Deepgram")
+        raise SpeechConfigError("set DEEPGRAM_API_KEY to use Deepgram")
     if provider == "openai" and config.openai_key is None:
         raise SpeechConfigError("set OPENAI_API_KEY (or VOICEPAY_LLM__API_KEY) to use OpenAI")
