@@ -8,6 +8,7 @@ from voicepay.cli.accounts import accounts_app
 from voicepay.cli.chat import chat
 from voicepay.cli.console import console_app
 from voicepay.cli.demo import demo
+from voicepay.cli.dtmf import dtmf_app
 from voicepay.cli.evals import eval_app
 from voicepay.cli.transcribe import transcribe
 from voicepay.cli.voice_auth import voice_auth_app, voiceprint_app
@@ -26,6 +27,7 @@ app.command()(transcribe)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
 app.add_typer(console_app, name="console")
+app.add_typer(dtmf_app, name="dtmf")
 app.add_typer(voice_auth_app, name="voice-auth")
 app.add_typer(voiceprint_app, name="voiceprint")
 
