@@ -15,6 +15,7 @@ from pathlib import Path
 
 from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobProcess
+from livekit.agents.voice import room_io
 from livekit.plugins import silero
 
 from agent.call_end import close_call_record
@@ -23,6 +24,7 @@ from agent.runtime import build_llm, build_session, open_call, open_services
 from agent.speech.config import stt_provider
 from agent.speech.factory import make_stt, make_tts
 from agent.speech.models import load_model
+from payment_tools.dtmf import DtmfMaskingProcessor, DualSourceKeys
 from voicepay.logging_setup import install_pii_filter
 from voicepay.redis_client import connect
 from voicepay.settings import Settings
@@ -69,7 +71,12 @@ async def entrypoint(ctx: JobContext) -> None:
             vad=ctx.proc.userdata["vad"],
         )
         agent = PaymentAgent(call)
-        call.keypad.attach_room(ctx.room, caller_identity=caller.identity)
+        # Keys arrive as SIP events and, with some carriers, as tones in the audio: both go
+        # through one merger so a press counted twice is counted once.
+        call.keypad.attach_room(ctx.room, caller_identity=caller.identity, sip_keys=False)
+        keys = DualSourceKeys(call.keypad.press)
+        keys.attach_room(ctx.room, caller_identity=caller.identity)
+        masking = DtmfMaskingProcessor(on_key=keys.inband)
 
         async def keypad_line(line: str) -> None:
             accepted = await agent.ingress.keypad_line(line)
@@ -84,11 +91,18 @@ async def entrypoint(ctx: JobContext) -> None:
             task.add_done_callback(pending.discard)
 
         call.keypad.on_line = on_line
-        await session.start(agent, room=ctx.room)
+        await session.start(
+            agent,
+            room=ctx.room,
+            room_options=room_io.RoomOptions(
+                audio_input=room_io.AudioInputOptions(noise_cancellation=masking)
+            ),
+        )
         await call.hangup.wait()
         await session.aclose()
         final = await close_call_record(call, "caller_hung_up")
         call.keypad.detach()
+        keys.detach()
     await redis.aclose()
     if not any(e.kind == "human_joined" for e in call.events.history):
         # The caller is alone with the bot: end the call. After a hand-over the room is theirs.

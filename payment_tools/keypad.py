@@ -110,6 +110,7 @@ class KeypadRouter:
         self._room: rtc.Room | None = None
         self._caller_identity: str | None = None
         self._key_wanted = asyncio.Event()
+        self._sip_keys = True
 
     @property
     def busy(self) -> bool:
@@ -172,7 +173,9 @@ class KeypadRouter:
             self._session = None
             session.close()
 
-    def attach_room(self, room: rtc.Room, *, caller_identity: str | None = None) -> None:
+    def attach_room(
+        self, room: rtc.Room, *, caller_identity: str | None = None, sip_keys: bool = True
+    ) -> None:
         """Take keys from the room's SIP DTMF events and hang up when the caller leaves.
 
         Args:
@@ -180,9 +183,13 @@ class KeypadRouter:
             caller_identity: the caller's participant identity. When given, only the caller's
                 keys are routed and only the caller leaving hangs up; otherwise every SIP
                 participant counts as the caller.
+            sip_keys: take SIP key events from the room; off when another component (the
+                in-band/SIP merger) feeds the keys through :meth:`press`.
         """
         self.detach()
-        room.on("sip_dtmf_received", self._on_sip_dtmf)
+        self._sip_keys = sip_keys
+        if sip_keys:
+            room.on("sip_dtmf_received", self._on_sip_dtmf)
         room.on("participant_disconnected", self._on_participant_disconnected)
         self._room = room
         self._caller_identity = caller_identity
@@ -191,7 +198,8 @@ class KeypadRouter:
         """Stop listening to the attached room, if any."""
         if self._room is None:
             return
-        self._room.off("sip_dtmf_received", self._on_sip_dtmf)
+        if self._sip_keys:
+            self._room.off("sip_dtmf_received", self._on_sip_dtmf)
         self._room.off("participant_disconnected", self._on_participant_disconnected)
         self._room = None
 
