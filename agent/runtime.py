@@ -98,7 +98,7 @@ async def open_services(
     )
     model = configured_llm(settings)
     # The classifier gets its own client: its failures must not count against the call's LLM.
-    classifier_model = configured_llm(settings)
+    classifier_model = configured_llm(settings) if settings.escalation.llm_classifier else None
     try:
         yield CallServices(
             settings=settings,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,6 +161,7 @@ def test_serve_refuses_insecure_cookies_in_prod(
     monkeypatch.setenv("VOICEPAY_ENVIRONMENT", "prod")
     monkeypatch.setenv("VOICEPAY_AUTH__PEPPER", "p" * 40)
     monkeypatch.setenv("VOICEPAY_CONSOLE__SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("VOICEPAY_VOICE_AUTH__KEY", base64.b64encode(b"k" * 32).decode())
     result = runner.invoke(app, ["console", "serve", "--insecure-cookies"])
     assert result.exit_code == 2 and "refused in the prod" in result.stderr
     assert started == []

@@ -38,7 +38,7 @@ from evals.simulated_call import CallRun, run_scenario
 from payment_tools.gateway import SandboxGateway
 from voicepay.accounts import AccountRepository
 from voicepay.fixtures import DEMO_ACCOUNTS
-from voicepay.settings import LLMSettings, Settings
+from voicepay.settings import EscalationSettings, LLMSettings, Settings
 
 MODEL = "voicepay-test-model"
 API_KEY = "sk-voicepay-test"
@@ -131,6 +131,7 @@ async def _call(redis: Redis, settings: Settings, scenario: str, tmp_path: Path)
 
 
 def _settings(server: OpenAIServer) -> Settings:
+    # The per-turn sentiment classifier would add its own requests; it is tested on its own.
     return Settings(
         llm=LLMSettings(
             provider="openai",
@@ -138,7 +139,8 @@ def _settings(server: OpenAIServer) -> Settings:
             base_url=server.base_url,
             api_key=SecretStr(API_KEY),
             attempt_timeout_s=ATTEMPT_TIMEOUT_S,
-        )
+        ),
+        escalation=EscalationSettings(llm_classifier=False),
     )
 
 
@@ -158,6 +160,7 @@ async def test_with_a_key_the_whole_call_runs_on_the_openai_plugin_over_http(
     monkeypatch.setenv("VOICEPAY_LLM__MODEL", MODEL)
     monkeypatch.setenv("VOICEPAY_LLM__BASE_URL", server.base_url)
     monkeypatch.setenv("VOICEPAY_LLM__ATTEMPT_TIMEOUT_S", str(ATTEMPT_TIMEOUT_S))
+    monkeypatch.setenv("VOICEPAY_ESCALATION__LLM_CLASSIFIER", "false")
 
     call = await _call(redis, Settings(), "happy-path", tmp_path)
 

@@ -80,6 +80,9 @@ class EscalationSettings(BaseModel):
     misunderstanding_limit: int = Field(3, ge=1, le=10)
     keypad_transfer_key: str = Field("0", pattern=r"^[0-9*#]$")
     llm_timeout_s: float = Field(2.0, gt=0, description="Per-turn LLM classification limit.")
+    llm_classifier: bool = Field(
+        True, description="With an LLM configured, also classify each caller turn with it."
+    )
 
     @model_validator(mode="after")
     def _window_holds_the_turns(self) -> EscalationSettings:
