@@ -18,12 +18,15 @@ import numpy.typing as npt
 from redis.asyncio import Redis
 
 from agent.lockout import AuthLockout
-from voice_auth.config import VoiceAuthSettings
+from voice_auth.config import VoiceAuthSettings, voiceprint_redis_key
 
 if TYPE_CHECKING:
     from voice_auth.service import VoiceAuthenticator
 
 Samples = npt.NDArray[np.float32]
+_DECLINED_KEY = "voicepay:voice-enrolment-declined:{account}"
+DECLINE_MEMORY_S = 90 * 24 * 3600
+"""A holder who turns voice ID down is not asked again for this long."""
 
 
 class CallerAudio:
@@ -94,9 +97,15 @@ class VoiceAuth:
 
     async def enrolled(self, account: str) -> bool:
         """Whether the account has a voiceprint (checked without loading the model)."""
-        from voice_auth.voiceprints import VoiceprintStore
+        return bool(await self._redis.exists(voiceprint_redis_key(account)))
 
-        return bool(await self._redis.exists(VoiceprintStore.redis_key(account)))
+    async def enrolment_declined(self, account: str) -> bool:
+        """Whether the holder turned voice ID down recently (they are not asked again)."""
+        return bool(await self._redis.exists(_DECLINED_KEY.format(account=account)))
+
+    async def remember_declined(self, account: str) -> None:
+        """Note that the holder turned voice ID down, for :data:`DECLINE_MEMORY_S`."""
+        await self._redis.set(_DECLINED_KEY.format(account=account), "1", ex=DECLINE_MEMORY_S)
 
     async def service(self) -> VoiceAuthenticator:
         """The authenticator, loading the speaker model in a thread the first time."""

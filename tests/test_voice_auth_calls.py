@@ -23,7 +23,8 @@ def test_only_the_enrolled_voice_reaches_a_payment(tmp_path: Path) -> None:
     }
     genuine = results["voice-genuine-caller"]
     assert genuine["outcome"] == "paid" and "verify_identity" in genuine["tools"]
-    for attack in ("voice-impostor", "voice-replay-attack"):
+    for attack in ("voice-impostor", "voice-replay-attack", "voice-doubtful-wrong-sms-code"):
         assert results[attack]["auth"] == "locked"
         assert not PAYMENT_TOOLS & set(results[attack]["tools"]), attack
     assert results["voice-no-voiceprint"]["outcome"] == "paid"
+    assert results["voice-doubtful-sms-code"]["outcome"] == "paid"

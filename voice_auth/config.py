@@ -43,6 +43,9 @@ class VoiceAuthSettings(BaseSettings):
     reject_threshold: float | None = None
     min_enrolment_speech_s: float = Field(10.0, ge=3.0)
     min_enrolment_utterances: int = Field(2, ge=2)
+    offer_enrolment: bool = Field(
+        True, description="Offer voice ID at the end of a call verified by the keypad."
+    )
     counting_passes: int = Field(2, ge=1, le=5)
     challenge_digits: int = Field(4, ge=3, le=8)
     challenge_margin: float = Field(0.045, gt=0.0, lt=1.0)
@@ -101,3 +104,10 @@ def voiceprint_key(
             f"VOICEPAY_VOICE_AUTH__KEY must decode to {KEY_BYTES} bytes, not {len(key)}"
         )
     return key
+
+
+def voiceprint_redis_key(account: str) -> str:
+    """The Redis key holding ``account``'s voiceprint (cheap: no model stack is imported)."""
+    if not account:
+        raise ValueError("an account number is needed")
+    return f"voicepay:voiceprint:{account}"

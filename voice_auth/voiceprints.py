@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
+from voice_auth.config import voiceprint_redis_key
 from voice_auth.digits import DigitTemplates
 
 FORMAT_VERSION = 1
 _NONCE_BYTES = 12
-_KEY = "voicepay:voiceprint:{account}"
 
 Embedding = npt.NDArray[np.float32]
 
@@ -118,9 +118,7 @@ class VoiceprintStore:
     @staticmethod
     def redis_key(account: str) -> str:
         """The Redis key holding ``account``'s voiceprint."""
-        if not account:
-            raise ValueError("an account number is needed")
-        return _KEY.format(account=account)
+        return voiceprint_redis_key(account)
 
     async def enrol(self, record: VoiceprintRecord) -> None:
         """Store ``record``, replacing any earlier voiceprint of the account (re-enrolment)."""

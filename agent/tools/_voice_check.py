@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 
 from agent.call_context import CallContext
+
+logger = logging.getLogger(__name__)
 
 MIN_SPEECH_S = 1.5
 """Speech needed before the voice is worth checking; below it, the keypad question is asked."""
@@ -17,6 +20,7 @@ class VoiceResult(StrEnum):
 
     VERIFIED_WITH_CHALLENGE = "voice_and_challenge"
     REJECTED = "rejected"
+    DOUBTFUL = "doubtful"
     UNAVAILABLE = "unavailable"
 
 
@@ -25,17 +29,28 @@ async def check_voice(call: CallContext, account: str) -> VoiceResult:
 
     A voice match alone never opens the way to a payment (recordings and clones can match): a
     passing voice is always followed by a spoken digit challenge, which a replayed recording
-    fails. ``UNAVAILABLE`` (no voiceprint, too little speech, unusable audio) sends the caller to
-    the knowledge question on the keypad; ``REJECTED`` is never explained to the caller.
+    fails. ``UNAVAILABLE`` (no voiceprint) sends the caller to the usual keypad factors;
+    ``DOUBTFUL`` (a voiceprint exists but the voice was not confirmed: too little speech, unusable
+    audio, or a challenge not passed) to the stronger set; ``REJECTED`` is never explained to the
+    caller.
     """
     voice = call.services.voice
     if voice is None or not await voice.enrolled(account):
         return VoiceResult.UNAVAILABLE
     audio = call.caller_audio
     if audio.seconds < MIN_SPEECH_S:
-        return VoiceResult.UNAVAILABLE
+        return VoiceResult.DOUBTFUL
     service = await voice.service()
-    decision = await service.verify(account, audio.since(0), audio.sample_rate, high_risk=True)
+    from voice_auth.voiceprints import VoiceprintError
+
+    try:
+        decision = await service.verify(account, audio.since(0), audio.sample_rate, high_risk=True)
+    except VoiceprintError:
+        # Unreadable voiceprint (the key changed, or it was tampered with): the voice cannot
+        # vouch for anyone, so the stronger keypad factors decide.
+        logger.warning("voiceprint unreadable; falling back to the keypad factors")
+        call.events.emit("voice_check", method="voice", decision="unreadable", score=None)
+        return VoiceResult.DOUBTFUL
     _report(call, "voice", decision.outcome.value, decision.score)
     if decision.outcome.value == "reject":
         return VoiceResult.REJECTED
@@ -54,7 +69,7 @@ async def check_voice(call: CallContext, account: str) -> VoiceResult:
             return VoiceResult.VERIFIED_WITH_CHALLENGE
         if answer.outcome.value == "reject":
             return VoiceResult.REJECTED
-    return VoiceResult.UNAVAILABLE
+    return VoiceResult.DOUBTFUL
 
 
 def _report(call: CallContext, method: str, outcome: str, score: float | None) -> None:

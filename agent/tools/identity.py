@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from livekit.agents import RunContext, function_tool
 
 from agent.call_context import CallContext
-from agent.keypad_entry import read_keypad_entry
 from agent.nlu import parse_account_number
 from agent.tool_reply import tool_reply
+from agent.tools._step_up import FactorResult, ask_factor
 from agent.tools._voice_check import VoiceResult, check_voice
 from agent.workflow import AuthStatus, CallState, Step
 from payment_tools.capture import CallerHungUp, KeypadCancelled
-
-_FACTOR_DIGITS = {"dob": 8, "postcode": 10}
 
 
 @function_tool
@@ -83,46 +83,63 @@ async def _verify(context: RunContext[CallContext], call: CallContext) -> str:
     if account is None:
         return tool_reply("not_expected", next_action="ask for the account number again")
     await context.wait_for_playout()
-    voice = await check_voice(call, number)
+    if call.voice_checked is None:
+        call.voice_checked = (await check_voice(call, number)).value
+    voice = VoiceResult(call.voice_checked)
     if voice is VoiceResult.VERIFIED_WITH_CHALLENGE:
-        await call.update(lambda s: s.authenticated(voice.value))
-        call.events.emit("auth", decision="accept", method=voice.value)
-        return tool_reply(
-            "verified", say=call.prompts.text("auth.ok"), next_action="call get_balance now"
-        )
+        return await _verified(call, number, voice.value)
     if voice is VoiceResult.REJECTED:
         await call.update(lambda s: s.lock_out())
         call.events.emit("auth", decision="reject", method="voice")
         return _locked(call)
-    kind = account.knowledge_factor.kind
-    try:
-        async with call.keypad_only() as keys:
-            await call.say(call.prompts.text(f"auth.ask.{kind}"), in_context=False)
-            entry = await read_keypad_entry(
-                keys, max_digits=_FACTOR_DIGITS[kind], timeout_s=call.settings.capture.timeout_s
+    auth = call.settings.auth
+    factors = auth.doubtful_voice_factors if voice is VoiceResult.DOUBTFUL else auth.step_up_factors
+    for factor in factors:
+        if factor in call.factors_passed:
+            continue
+        try:
+            result = await ask_factor(call, factor, account)
+        except CallerHungUp:
+            await call.update(lambda s: s.end("caller_hung_up"))
+            return tool_reply("caller_hung_up")
+        except KeypadCancelled:
+            return tool_reply("interrupted", transfer_reason=call.keypad_interrupt or "other")
+        if result is FactorResult.NO_INPUT:
+            # Nothing typed (silence, or a lone #): ask again; only a wrong answer is a failure.
+            return tool_reply(
+                "no_input",
+                say=call.prompts.text("fallback.silence"),
+                next_action="call verify_identity",
             )
-    except CallerHungUp:
-        await call.update(lambda s: s.end("caller_hung_up"))
-        return tool_reply("caller_hung_up")
-    except KeypadCancelled:
-        return tool_reply("interrupted", transfer_reason=call.keypad_interrupt or "other")
-    call.events.emit("keypad_entry", purpose="knowledge_factor", keys=len(entry or ""))
-    if entry is None:
-        # Nothing typed (silence, or a lone #): ask again; only a wrong answer counts as a failure.
-        return tool_reply(
-            "no_input",
-            say=call.prompts.text("fallback.silence"),
-            next_action="call verify_identity",
-        )
-    matched = await call.services.accounts.verify_knowledge_factor(number, entry)
-    if matched:
-        await lockout.clear(number)
-        await call.update(lambda s: s.authenticated("knowledge_factor"))
-        call.events.emit("auth", decision="accept", method="knowledge_factor")
-        return tool_reply(
-            "verified", say=call.prompts.text("auth.ok"), next_action="call get_balance now"
-        )
-    account_locked = await lockout.record_failure(number)
+        if result is FactorResult.UNAVAILABLE:
+            # The caller is not told which check could not run: a person takes it from here.
+            call.events.emit("auth", decision="step_up_unavailable", method=factor)
+            return tool_reply(
+                "cannot_verify",
+                say=call.prompts.text("auth.cannot_verify"),
+                next_action="call transfer_to_human with reason authentication_failed",
+            )
+        if result is FactorResult.FAILED:
+            return await _factor_failed(call, number, factor)
+        call.factors_passed.add(factor)
+    return await _verified(call, number, "+".join(_methods(voice, factors)))
+
+
+def _methods(voice: VoiceResult, factors: Sequence[str]) -> list[str]:
+    return ["voice_doubtful", *factors] if voice is VoiceResult.DOUBTFUL else list(factors)
+
+
+async def _verified(call: CallContext, number: str, method: str) -> str:
+    await call.services.lockout.clear(number)
+    await call.update(lambda s: s.authenticated(method))
+    call.events.emit("auth", decision="accept", method=method)
+    return tool_reply(
+        "verified", say=call.prompts.text("auth.ok"), next_action="call get_balance now"
+    )
+
+
+async def _factor_failed(call: CallContext, number: str, factor: str) -> str:
+    account_locked = await call.services.lockout.record_failure(number)
     limit = call.settings.auth.knowledge_max_attempts
 
     def fail(s: CallState) -> bool:
@@ -133,7 +150,7 @@ async def _verify(context: RunContext[CallContext], call: CallContext) -> str:
         return account_locked
 
     _, locked = await call.update(fail)
-    call.events.emit("auth", decision="reject", method="knowledge_factor")
+    call.events.emit("auth", decision="reject", method=factor)
     if locked:
         return _locked(call)
     return tool_reply(
