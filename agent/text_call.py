@@ -96,14 +96,14 @@ class TextCall:
 
     async def hang_up(self) -> None:
         """The caller hangs up."""
-        self.call.keypad.hang_up()
-        await self.settle()
         await self.close(outcome="caller_hung_up")
 
     async def close(self, *, outcome: str = "abandoned") -> CallState:
         """End the call (if the agent has not) and return its final workflow state."""
         if not self._closed:
             self._closed = True
+            # The line is gone: whatever the agent was still waiting for will not come.
+            self.call.caller_left()
             await self.settle()
             await close_call_record(self.call, outcome)
             await self.session.aclose()

@@ -94,6 +94,7 @@ SECRETS = {
 }
 # The simulated caller's moves, from what the agent just said (first match wins).
 CALLER_MOVES: list[tuple[str, dict[str, Any]]] = [
+    ("rate this call", {"say": "Four out of five."}),
     ("card number", {"keys": "card_number"}),
     ("expiry", {"keys": "expiry"}),
     ("security code", {"keys": "security_code"}),
@@ -180,12 +181,12 @@ def test_an_llm_run_plays_the_goal_and_is_graded_by_judges(
     goal = by_name["goal-pay"]
     # The simulated caller keyed every fact by name and paid; nothing leaked anywhere.
     assert goal["passed"], goal["checks"]
-    assert (goal["outcome"], goal["auth"], goal["turns"]) == ("paid", "verified", 8)
+    assert (goal["outcome"], goal["auth"], goal["turns"]) == ("paid", "verified", 10)
     assert goal["leaks"] == []
     caller_requests = [
         r for r in llm_env.chat_requests if r.messages[0]["content"].startswith(CALLER_INSTRUCTIONS)
     ]
-    assert len(caller_requests) == 8
+    assert len(caller_requests) == 10
     keyed = [
         json.loads(m["content"])["keys"]
         for m in caller_requests[-1].messages

@@ -6,8 +6,11 @@ from livekit.agents import RunContext, ToolResult, function_tool
 
 from agent.call_context import CallContext
 from agent.handoff import TransferReason
+from agent.survey import run_survey
 from agent.tool_reply import tool_reply
 from agent.transfer import hand_over
+from agent.voice_enrolment import offer_voice_enrolment
+from agent.workflow import Step
 
 
 @function_tool
@@ -18,9 +21,18 @@ async def end_call(context: RunContext[CallContext]) -> ToolResult:
     """
     call = context.userdata
     state = await call.state()
+    if state.step is Step.END:
+        # Said goodbye already: the line is closing, nothing is asked or said twice.
+        call.request_hangup()
+        return ToolResult(tool_reply("ended", outcome=state.outcome), reply_required=False)
+    call.ending = True
+    await context.wait_for_playout()
+    await offer_voice_enrolment(call, state)
+    await run_survey(call, state)
     outcome = "paid" if state.paid else "not_paid"
     await call.update(lambda s: s.end(outcome))
-    await call.say(call.prompts.text("end.goodbye"), in_context=True)
+    if not call.caller_gone:
+        await call.say(call.prompts.text("end.goodbye"), in_context=True)
     call.events.emit("outcome", outcome=state.outcome or outcome)
     call.request_hangup()
     return ToolResult(tool_reply("ended", outcome=outcome), reply_required=False)
