@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit evals evals-baseline bench clean
+.PHONY: setup demo test lint typecheck unit evals evals-voice evals-baseline bench clean
 
 $(STAMP): pyproject.toml scripts/install-voice-auth.sh scripts/install-speech.sh
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ evals-baseline: setup
 	$(BIN)/voicepay eval run evals/suites/core --out out/evals-baseline --jobs 2
 	mkdir -p evals/baseline
 	cp out/evals-baseline/report.json evals/baseline/report.json
+
+# The voice-mode suite: the full audio pipeline offline, each call recorded and the recording
+# scanned for card data (slow: speech recognition on the CPU; not part of `make test`).
+evals-voice: setup
+	rm -rf out/evals-voice
+	OMP_NUM_THREADS=1 $(BIN)/voicepay eval run evals/suites/voice --out out/evals-voice \
+		--mode voice --jobs 2
 
 test: lint typecheck unit evals
 

@@ -20,11 +20,13 @@ from livekit.plugins import silero
 
 from agent.call_end import close_call_record
 from agent.payment_agent import PaymentAgent
+from agent.recorder import CallRecorder, RecordedAudioOutput, RecordingTap
 from agent.runtime import build_llm, build_session, open_call, open_services
 from agent.speech.config import stt_provider
 from agent.speech.factory import make_stt, make_tts
 from agent.speech.models import load_model
 from payment_tools.dtmf import DtmfMaskingProcessor, DualSourceKeys
+from voicepay.call_records import caller_hash
 from voicepay.logging_setup import install_pii_filter
 from voicepay.redis_client import connect
 from voicepay.settings import Settings
@@ -46,7 +48,12 @@ def _prewarm(process: JobProcess) -> None:
         load_model(_SETTINGS.speech.offline_stt)
 
 
-server = AgentServer(setup_fnc=_prewarm)
+server = AgentServer(
+    setup_fnc=_prewarm,
+    # The worker's /metrics sums the call metrics of every job process (see voicepay.metrics).
+    prometheus_port=_SETTINGS.metrics.port,
+    prometheus_multiproc_dir=_SETTINGS.metrics.multiproc_dir,
+)
 
 
 @server.rtc_session(agent_name=_SETTINGS.agent_name)
@@ -63,6 +70,9 @@ async def entrypoint(ctx: JobContext) -> None:
     async with open_services(settings, redis, outbox_dir=outbox) as services:
         language = settings.default_language
         call = await open_call(services, language=language, call_id=ctx.room.name)
+        phone = caller.attributes.get("sip.phoneNumber")
+        if phone:
+            call.events.emit("caller", phone_hash=caller_hash(phone, settings.auth.pepper))
         session = build_session(
             call,
             build_llm(call),
@@ -77,6 +87,14 @@ async def entrypoint(ctx: JobContext) -> None:
         keys = DualSourceKeys(call.keypad.press)
         keys.attach_room(ctx.room, caller_identity=caller.identity)
         masking = DtmfMaskingProcessor(on_key=keys.inband)
+        # A recording taps the masked caller audio inside the input processor, so it also sees
+        # the caller while keypad entry detaches the agent's input (written as a silent pause).
+        recorder = (
+            CallRecorder(is_paused=lambda: call.capturing) if settings.recording.enabled else None
+        )
+        processor = masking if recorder is None else RecordingTap(masking, recorder)
+        if recorder is not None:
+            recorder.follow(session, call.events)
 
         async def keypad_line(line: str) -> None:
             accepted = await agent.ingress.keypad_line(line)
@@ -95,14 +113,18 @@ async def entrypoint(ctx: JobContext) -> None:
             agent,
             room=ctx.room,
             room_options=room_io.RoomOptions(
-                audio_input=room_io.AudioInputOptions(noise_cancellation=masking)
+                audio_input=room_io.AudioInputOptions(noise_cancellation=processor)
             ),
         )
+        if recorder is not None and session.output.audio is not None:
+            session.output.audio = RecordedAudioOutput(session.output.audio, recorder)
         await call.hangup.wait()
         await session.aclose()
         final = await close_call_record(call, "caller_hung_up")
         call.keypad.detach()
         keys.detach()
+        if recorder is not None:
+            recorder.save(settings.recording.dir / call.call_id)
     await redis.aclose()
     if not any(e.kind == "human_joined" for e in call.events.history):
         # The caller is alone with the bot: end the call. After a hand-over the room is theirs.

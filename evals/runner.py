@@ -22,6 +22,7 @@ from typing import Any
 
 from evals.metrics import per_scenario_pass_hat_k, summarise
 from evals.scenario import ScenarioError, find_scenarios, load_scenario
+from evals.simulated_call import CallMode
 from evals.trial import LLMMode, TrialResult, run_trial
 from voicepay.redis_client import connect
 from voicepay.redis_server import LocalRedisServer
@@ -40,6 +41,7 @@ class RunConfig:
     llm: LLMMode = "offline"
     jobs: int = 1
     seed: int = 0
+    mode: CallMode = "text"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class TrialSpec:
     out_dir: Path
     llm: LLMMode
     seed: int
+    mode: CallMode = "text"
 
 
 def _trial_seed(seed: int, file: Path, trial: int) -> int:
@@ -85,6 +88,7 @@ def run_spec(spec: TrialSpec, redis_url: str) -> TrialResult:
                 out_dir=spec.out_dir,
                 llm_mode=spec.llm,
                 seed=spec.seed,
+                mode=spec.mode,
             )
         finally:
             await redis.aclose()
@@ -114,6 +118,7 @@ def plan(config: RunConfig) -> list[TrialSpec]:
             out_dir=config.out / "scenarios" / file.stem / f"trial-{trial}",
             llm=config.llm,
             seed=_trial_seed(config.seed, file, trial),
+            mode=config.mode,
         )
         for file in find_scenarios(list(config.suites))
         for trial in range(1, config.trials + 1)
@@ -202,6 +207,7 @@ def build_report(
             "llm": config.llm,
             "jobs": config.jobs,
             "seed": config.seed,
+            "mode": config.mode,
         },
         "summary": summarise(results, config.trials, duration_s),
         "scenarios": [

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from agent.call_context import CallContext, CallServices
 from agent.human_desk import SimulatedDesk
 from agent.offline_llm import DirectedDialogLLM
+from agent.recorder import RECORDING_FILE
 from agent.runtime import build_llm, open_services
 from agent.voice_identity import VoiceAuth
 from evals.faulty_llm import FaultyLLM
@@ -34,7 +35,7 @@ from evals.llm_caller import GoalRun, run_goal_call
 from evals.llm_judges import JudgeReport, judge_trial
 from evals.scenario import Scenario, VoiceprintSetup
 from evals.shared_data import load_clips
-from evals.simulated_call import CallRun, ModelFactory, run_scenario
+from evals.simulated_call import CallMode, CallRun, ModelFactory, run_scenario
 from payment_tools.gateway import Fault, FaultPlan, SandboxGateway
 from payment_tools.redaction import mask_card_numbers
 from voicepay.accounts import AccountRepository
@@ -45,6 +46,8 @@ from voicepay.settings import Settings
 LLMMode = Literal["offline", "openai"]
 TRIAL_TIMEOUT_S = 120.0
 """A trial still running after this long is stopped and reported as an error."""
+VOICE_TRIAL_TIMEOUT_S = 600.0
+"""The same for a voice-mode trial (speech recognition runs on the CPU)."""
 _WORDS_PER_SECOND = 2.6
 _SECONDS_PER_KEY = 0.35
 
@@ -157,12 +160,14 @@ async def run_trial(
     out_dir: Path,
     llm_mode: LLMMode,
     seed: int | None = None,
+    mode: CallMode = "text",
 ) -> TrialResult:
     """Run, judge and scan one trial; any failure is reported in the result, never raised.
 
     With a real LLM, a scenario with a ``goal`` is played by a goal-driven simulated caller and
     LLM judges grade the call too; both sample with ``seed`` (by default, drawn from ``random``,
-    which the runner seeds per trial).
+    which the runner seeds per trial). In ``voice`` mode the script is played as audio and the
+    call's recording is scanned for card data too.
     """
     started = time.perf_counter()
     base = TrialResult(
@@ -183,10 +188,15 @@ async def run_trial(
         await redis.flushdb()
         with _trial_logs(out_dir / "logs.jsonl"):
             settings = scenario_settings(scenario, llm_mode)
-            async with asyncio.timeout(TRIAL_TIMEOUT_S):
-                run, goal = await _run(scenario, settings, file.parent, trial, redis, out_dir, seed)
+            timeout = VOICE_TRIAL_TIMEOUT_S if mode == "voice" else TRIAL_TIMEOUT_S
+            async with asyncio.timeout(timeout):
+                run, goal = await _run(
+                    scenario, settings, file.parent, trial, redis, out_dir, seed, mode
+                )
             judged = await judge_trial(settings, scenario, run.history, seed=seed)
         leaks = await _scan(scenario, run, redis, out_dir)
+        if mode == "voice":
+            leaks += await _scan_recording(scenario, settings, out_dir)
     except Exception:
         detail = mask_card_numbers(traceback.format_exc(limit=6))
         return base.model_copy(
@@ -247,6 +257,7 @@ async def _run(
     redis: Redis,
     out_dir: Path,
     seed: int,
+    mode: CallMode,
 ) -> tuple[CallRun, GoalRun | None]:
     fixture = base_dir / scenario.accounts if scenario.accounts else DEMO_ACCOUNTS
     await AccountRepository(redis, settings.auth.pepper).load_fixture(fixture)
@@ -273,7 +284,9 @@ async def _run(
         )
         if goal is not None:
             return goal.run, goal
-        run = await run_scenario(services, scenario, out_dir=out_dir, call_id=call_id, model=model)
+        run = await run_scenario(
+            services, scenario, out_dir=out_dir, call_id=call_id, model=model, mode=mode
+        )
         return run, None
 
 
@@ -297,8 +310,23 @@ async def enrol_voiceprint(services: CallServices, setup: VoiceprintSetup) -> No
 
 async def _scan(scenario: Scenario, run: CallRun, redis: Redis, out_dir: Path) -> list[Leak]:
     scanner = LeakScanner(CardSecrets.from_scenario(scenario))
-    leaks = scanner.scan_files(out_dir)
+    # The recording is audio, not text: it is scanned as audio (_scan_recording).
+    audio = f"file:{RECORDING_FILE}"
+    leaks = [leak for leak in scanner.scan_files(out_dir) if not leak.where.startswith(audio)]
     leaks += await scanner.scan_redis(redis)
     leaks += scanner.scan_many("chat_history", iter_strings(run.history.to_dict()))
     leaks += scanner.scan_json("events", [event.to_json() for event in run.events])
     return leaks
+
+
+async def _scan_recording(scenario: Scenario, settings: Settings, out_dir: Path) -> list[Leak]:
+    from evals.recording_scan import scan_recording
+
+    scan = await asyncio.to_thread(
+        scan_recording,
+        out_dir,
+        CardSecrets.from_scenario(scenario),
+        language=scenario.language,
+        stt=settings.speech.offline_stt,
+    )
+    return scan.leaks()

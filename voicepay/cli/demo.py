@@ -1,4 +1,8 @@
-"""``voicepay demo``: a complete simulated payment call, offline, printed as it happens."""
+"""``voicepay demo``: a complete simulated payment call, offline, printed as it happens.
+
+``--voice`` plays the same call as audio through the full pipeline (see ``docs/voice-mode.md``) and
+writes it as a stereo WAV with its manifest next to the other artefacts.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from rich.panel import Panel
 
 from agent.artefacts import LOGS_FILE
 from agent.human_desk import SimulatedDesk
+from agent.recorder import MANIFEST_FILE, RECORDING_FILE
 from agent.runtime import open_services
 from evals.scenario import demo_scenarios, load_scenario
 from evals.simulated_call import run_scenario
@@ -24,6 +29,8 @@ from voicepay.redis_client import redis_for
 from voicepay.settings import Settings
 
 console = Console(highlight=False)
+VOICE_OUT = Path("out") / "demo-voice"
+"""Where ``--voice`` writes the call when ``--out`` is not given."""
 
 
 def demo(
@@ -31,6 +38,15 @@ def demo(
     lang: Annotated[str | None, typer.Option(help="Run the scenario's en or fr variant.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the call's artefacts here.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
+    voice: Annotated[
+        bool,
+        typer.Option(
+            "--voice",
+            help="Play the call as audio: espeak-ng caller, keys as in-band DTMF tones, Silero "
+            f"VAD, offline Whisper, espeak-ng agent; writes {RECORDING_FILE} (default --out: "
+            f"{VOICE_OUT}).",
+        ),
+    ] = False,
 ) -> None:
     """Run a simulated caller through the real agent, offline unless keys are configured."""
     scenarios = demo_scenarios()
@@ -40,11 +56,16 @@ def demo(
         return
     name = _variant(scenario, lang, scenarios)
     settings = Settings()
+    if voice:
+        # The scripted caller has no line for the voice ID offer (text mode never makes it).
+        no_offer = settings.voice_auth.model_copy(update={"offer_enrolment": False})
+        settings = settings.model_copy(update={"voice_auth": no_offer})
+        out = out or VOICE_OUT
     with tempfile.TemporaryDirectory(prefix="voicepay-demo-") as scratch:
         out_dir = out or Path(scratch) / "call"
         out_dir.mkdir(parents=True, exist_ok=True)
         configure_logging(level="INFO", json_path=out_dir / LOGS_FILE, console=False)
-        summary = asyncio.run(_run(settings, scenarios[name], out_dir))
+        summary = asyncio.run(_run(settings, scenarios[name], out_dir, voice))
     _print_outcome(summary, out)
     if summary["outcome"] not in ("paid", "transferred"):
         raise typer.Exit(code=1)
@@ -62,12 +83,15 @@ def _variant(scenario: str, lang: str | None, scenarios: dict[str, Path]) -> str
     return name
 
 
-async def _run(settings: Settings, scenario_path: Path, out_dir: Path) -> dict[str, Any]:
+async def _run(
+    settings: Settings, scenario_path: Path, out_dir: Path, voice: bool
+) -> dict[str, Any]:
     scenario = load_scenario(scenario_path)
     console.print(
         Panel.fit(
             f"[bold]{scenario.name}[/] ({scenario.language})\n{scenario.description}\n"
-            f"LLM: {settings.llm_provider} · payments: {settings.gateway}",
+            f"LLM: {settings.llm_provider} · payments: {settings.gateway}"
+            + (" · voice: full audio pipeline" if voice else ""),
             title="VoicePay demo call",
         )
     )
@@ -78,7 +102,11 @@ async def _run(settings: Settings, scenario_path: Path, out_dir: Path) -> dict[s
             settings, redis, outbox_dir=out_dir / "outbox", humans=humans
         ) as services:
             run = await run_scenario(
-                services, scenario, out_dir=out_dir, listeners=[ConsoleView(console)]
+                services,
+                scenario,
+                out_dir=out_dir,
+                listeners=[ConsoleView(console)],
+                mode="voice" if voice else "text",
             )
     return run.summary
 
@@ -93,4 +121,6 @@ def _print_outcome(summary: dict[str, Any], out: Path | None) -> None:
         lines.append(f"transferred: {summary['transfer_reason']}")
     if out is not None:
         lines.append(f"artefacts: {out}")
+        if (out / RECORDING_FILE).is_file():
+            lines.append(f"recording: {out / RECORDING_FILE} (+ {MANIFEST_FILE})")
     console.print(Panel.fit("\n".join(lines), title="call result"))

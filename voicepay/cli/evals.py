@@ -29,13 +29,23 @@ def run(
     ),
     jobs: Annotated[int, typer.Option(min=1, max=15, help="Worker processes.")] = 1,
     seed: Annotated[int, typer.Option(help="Run seed; trials derive theirs from it.")] = 0,
+    mode: Annotated[
+        Literal["text", "voice"],
+        typer.Option(
+            help="text: typed speech and SIP keys (fast). voice: the full audio pipeline offline "
+            "(espeak-ng caller, in-band DTMF keys, Silero VAD, Whisper STT), each call recorded "
+            "and the recording scanned for card data."
+        ),
+    ] = "text",
 ) -> None:
     """Run every scenario K times through the real agent; exit 1 on a card-data leak."""
     from evals.report_files import write_report
     from evals.runner import RunConfig, plan, run_suites
 
     logging.getLogger().addHandler(logging.NullHandler())
-    config = RunConfig(suites=tuple(suites), out=out, trials=trials, llm=llm, jobs=jobs, seed=seed)
+    config = RunConfig(
+        suites=tuple(suites), out=out, trials=trials, llm=llm, jobs=jobs, seed=seed, mode=mode
+    )
     total = len(plan(config))
     with Progress(
         TextColumn("[bold]evals[/]"),
