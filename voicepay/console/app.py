@@ -18,6 +18,7 @@ from voicepay.console import events, routes_agent, routes_auth, routes_superviso
 from voicepay.console.auth import CSRF_FIELD, CsrfRejected, Forbidden, LoginRequired, audit
 from voicepay.console.config import ConsoleConfig
 from voicepay.console.context import ConsoleContext, context_of
+from voicepay.metrics_console import routes as metrics_routes
 from voicepay.redis_client import connect
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -118,6 +119,7 @@ def create_app(config: ConsoleConfig, redis_url: str, secret: bytes) -> Starlett
             *routes_agent.routes,
             *routes_supervisor.routes,
             *events.routes,
+            *metrics_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers={

@@ -37,6 +37,9 @@ class ConsoleConfig(BaseSettings):
     sse_block_ms: int = Field(1000, ge=50, le=4000)
     password_time_cost: int = Field(3, ge=1, le=20)
     password_memory_kib: int = Field(65536, ge=8192, le=4 * 1024 * 1024)
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token Prometheus sends for /metrics (supervisors need none)."
+    )
 
 
 def password_hasher(config: ConsoleConfig) -> PasswordHasher:
