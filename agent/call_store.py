@@ -6,6 +6,7 @@ call cannot lose each other's transition, and a transition that raises leaves Re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +15,7 @@ from redis.asyncio import Redis
 from agent.workflow import CallState
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _KEY = "voicepay:call:{call_id}"
 _MAX_RETRIES = 200
@@ -62,6 +64,10 @@ class CallStateStore:
         """The stored state of a call."""
         return CallState.model_validate_json(await self._get(call_id))
 
+    async def raw(self, call_id: str) -> str:
+        """The stored state of a call as JSON."""
+        return await self._get(call_id)
+
     async def update(
         self,
         call_id: str,
@@ -79,7 +85,8 @@ class CallStateStore:
         Args:
             call_id: the call.
             change: the transition to apply.
-            known: the JSON of the latest state the caller has, if any (saves a read).
+            known: the JSON of the latest state the caller has, if any (saves a read). Passing
+                it claims ownership of the call: should Redis have lost the call, it is restored.
 
         Returns:
             The new state, the transition's result, and the state's JSON as stored.
@@ -96,7 +103,13 @@ class CallStateStore:
             if written == 1:
                 return state, result, stored
             if written == -1:
-                raise CallNotFound(call_id)
+                if known is None:
+                    raise CallNotFound(call_id)
+                # Redis lost the call (restarted without its data). The process owning the call
+                # holds its latest state: put that back, so the call and its pending charge's
+                # idempotency key survive, and apply the change to it.
+                logger.warning("call state missing from Redis; restored", extra={"call": call_id})
+                await self._redis.set(key, raw, ex=self._ttl_s, nx=True)
             raw = await self._get(call_id)
         raise RuntimeError("call state update kept conflicting")
 

@@ -11,11 +11,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import EqualJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from voicepay.redis_server import LocalRedisServer
 from voicepay.settings import Settings
 
 KEY_PREFIX = "voicepay:"
+# Reconnect back-off: 0.1, 0.2, 0.4, then 0.5 s (each between half and all of it), 8 tries.
+_RETRIES = 8
+_RETRY_BASE_S = 0.05
+_RETRY_CAP_S = 0.5
 
 
 def make_key(*parts: str) -> str:
@@ -29,7 +36,9 @@ def connect(url: str) -> Redis:
     """An asyncio Redis client for ``url`` (``redis://``, ``rediss://`` or ``unix://``).
 
     Replies are decoded to ``str``; connects and commands time out instead of hanging a call, and
-    idle connections are checked before reuse so a restarted server is reconnected transparently.
+    a command that meets a dropped connection or a server that is down reconnects and is retried
+    for 1.6 to 3.2 seconds, so a restarting server is ridden out. Timeouts are
+    not retried: a hung server would hold the call for several timeouts.
     """
     return Redis.from_url(
         url,
@@ -37,6 +46,11 @@ def connect(url: str) -> Redis:
         socket_connect_timeout=5.0,
         socket_timeout=5.0,
         health_check_interval=30,
+        retry=Retry(
+            EqualJitterBackoff(cap=_RETRY_CAP_S, base=_RETRY_BASE_S),
+            _RETRIES,
+            supported_errors=(RedisConnectionError,),
+        ),
     )
 
 

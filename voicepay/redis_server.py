@@ -57,7 +57,8 @@ def _temp_base() -> str:
     return base
 
 
-def _answers_ping(socket_path: Path) -> bool:
+def answers_ping(socket_path: Path) -> bool:
+    """Whether a Redis server answers PING on the unix socket at ``socket_path``."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(0.5)
@@ -166,7 +167,7 @@ class LocalRedisServer:
                 args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
             )
         deadline = time.monotonic() + self._startup_timeout_s
-        while not _answers_ping(self.socket_path):
+        while not answers_ping(self.socket_path):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 detail = self._log_tail()
                 self._terminate()
