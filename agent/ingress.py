@@ -11,7 +11,8 @@ from __future__ import annotations
 from agent.call_context import CallContext
 from agent.directed_dialog import KEYPAD_PREFIX
 from agent.escalation import Trigger
-from agent.nlu import parse_yes_no
+from agent.language import detect_language, other_language, switch_language
+from agent.nlu import Intent, detect_intents, parse_yes_no
 from agent.workflow import CallState, Step, WorkflowViolation
 from payment_tools.redaction import redact_card_data
 
@@ -21,13 +22,17 @@ class CallerIngress:
 
     def __init__(self, call: CallContext) -> None:
         self._call = call
+        self._heard_caller = False
 
     def redact(self, text: str) -> str:
         """``text`` with card data removed (used on interim transcripts too)."""
         return redact_card_data(text).text
 
-    async def accept(self, text: str) -> str | None:
-        """Screen a final utterance; returns what may reach the LLM, or ``None`` to drop it."""
+    async def accept(self, text: str, *, language: str | None = None) -> str | None:
+        """Screen a final utterance; returns what may reach the LLM, or ``None`` to drop it.
+
+        ``language`` is the speech recogniser's language for it, if it reports one.
+        """
         call = self._call
         result = redact_card_data(text)
         if result.redacted:
@@ -41,6 +46,7 @@ class CallerIngress:
             await self._while_keypad_in_use(trigger)
             return None
         call.events.emit("caller_said", text=result.text)
+        await self._follow_language(result.text, language)
         state = await call.state()
         if state.awaiting_confirmation:
             answer = parse_yes_no(result.text, call.language)
@@ -51,9 +57,9 @@ class CallerIngress:
     async def keypad_line(self, line: str) -> str | None:
         """Screen digits typed outside a keypad entry; returns what may reach the LLM.
 
-        Keys are only taken where the agent asks for them: an account number before the caller
-        is identified, and 1 or 2 after a read-back. Anything else typed out of turn (a card or
-        its expiry typed too early) is dropped unseen.
+        Keys are only taken where the agent asks for them: an account number or the language key
+        before the caller is identified, and 1 or 2 after a read-back. Anything else typed out of
+        turn (a card or its expiry typed too early) is dropped unseen.
         """
         call = self._call
         state = await call.state()
@@ -63,7 +69,17 @@ class CallerIngress:
             call.events.emit("trigger", reason=trigger.reason.value, detail=trigger.detail)
             call.events.emit("keypad_line", keys=len(line), accepted=True)
             return f"{KEYPAD_PREFIX} {line}"
-        if state.step in (Step.GREET, Step.IDENTIFY) and 6 <= len(line) <= 12:
+        before_identified = state.step in (Step.GREET, Step.IDENTIFY)
+        if before_identified and line == call.settings.language.keypad_key:
+            call.events.emit("keypad_line", keys=len(line), accepted=True)
+            await switch_language(call, other_language(call.language), reason="keypad")
+            prompts = call.prompts
+            await call.say(
+                f"{prompts.text('language.switched')} {prompts.text('identify.ask')}",
+                in_context=True,
+            )
+            return None
+        if before_identified and 6 <= len(line) <= 12:
             accepted: str | None = f"{KEYPAD_PREFIX} {line}"
         elif state.awaiting_confirmation and line in ("1", "2"):
             await self._answer(line == "1")
@@ -72,6 +88,25 @@ class CallerIngress:
             accepted = None
         call.events.emit("keypad_line", keys=len(line), accepted=accepted is not None)
         return accepted
+
+    async def _follow_language(self, text: str, hint: str | None) -> None:
+        """Switch language when the caller asks, or when their first words are in the other one."""
+        call = self._call
+        first, self._heard_caller = not self._heard_caller, True
+        intents = detect_intents(text, call.language)
+        asked = {
+            lang
+            for lang, intent in (("fr", Intent.LANGUAGE_FRENCH), ("en", Intent.LANGUAGE_ENGLISH))
+            if intent in intents
+        }
+        if len(asked) == 1:
+            await switch_language(call, asked.pop(), reason="request")
+            return
+        if not (first and call.settings.language.detect):
+            return
+        heard = detect_language(text, hint)
+        if heard is not None and (await call.state()).step in (Step.GREET, Step.IDENTIFY):
+            await switch_language(call, heard, reason="detected")
 
     async def _escalation(self, text: str) -> Trigger | None:
         """Score the utterance and note any trigger for a transfer (made at the next turn)."""

@@ -14,6 +14,7 @@ from livekit.agents.types import FlushSentinel
 from agent.call_context import CallContext
 from agent.guard import holds_card_number, scrubbed
 from agent.ingress import CallerIngress
+from agent.language import greeting
 from agent.tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class PaymentAgent(Agent):
     async def on_enter(self) -> None:
         """Greet the caller and open the workflow."""
         await self._call.update(lambda state: state.start())
-        await self._call.say(self._call.prompts.text("greeting"), in_context=True)
+        await self._call.say(greeting(self._call), in_context=True)
         self._call.greeted.set()
 
     async def stt_node(
@@ -64,7 +65,8 @@ class PaymentAgent(Agent):
                 yield event
                 continue
             if event.type is stt.SpeechEventType.FINAL_TRANSCRIPT:
-                accepted = await self.ingress.accept(event.alternatives[0].text)
+                best = event.alternatives[0]
+                accepted = await self.ingress.accept(best.text, language=best.language or None)
                 if accepted is None:
                     continue
                 event.alternatives[0].text = accepted

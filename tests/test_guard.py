@@ -43,7 +43,7 @@ class LeakyIngress(CallerIngress):
     def redact(self, text: str) -> str:
         return text
 
-    async def accept(self, text: str) -> str | None:
+    async def accept(self, text: str, *, language: str | None = None) -> str | None:
         self._call.events.emit("caller_said", text="(unredacted)")
         return text
 
