@@ -13,6 +13,7 @@ from agent.workflow import (
     CallState,
     CardOnCall,
     ChargeState,
+    LinkStatus,
     Step,
     WorkflowViolation,
 )
@@ -117,6 +118,86 @@ def test_state_round_trips_through_json() -> None:
     assert CallState.model_validate_json(state.model_dump_json()) == state
 
 
+def link_open() -> tuple[CallState, str]:
+    state = verified_state()
+    state.set_amount(5000, AmountKind.FULL)
+    key = state.link_key()
+    state.link_sent("cs_1", key)
+    return state, key
+
+
+def test_a_link_needs_a_verified_caller_and_an_agreed_amount() -> None:
+    state = CallState(call_id="c1")
+    state.start()
+    state.identify("12345678", "EUR")
+    assert not state.can_send_link()
+    with pytest.raises(WorkflowViolation, match="link_not_expected"):
+        state.link_key()
+    state.authenticated("knowledge_factor")
+    state.balance_told()
+    assert not state.can_send_link()
+    state.set_amount(5000, AmountKind.FULL)
+    assert state.link_key() == "c1:link:0:5000:EUR"
+
+
+def test_an_open_link_blocks_the_keypad_and_the_amount() -> None:
+    state, _ = link_open()
+    assert state.step is Step.LINK_SENT
+    assert not state.can_capture()
+    with pytest.raises(WorkflowViolation):
+        state.card_captured(CARD)
+    with pytest.raises(WorkflowViolation):
+        state.set_amount(100, AmountKind.PARTIAL)
+    with pytest.raises(WorkflowViolation):
+        state.begin_charge()
+
+
+def test_a_paid_link_is_applied_once_and_ends_the_payment() -> None:
+    state, _ = link_open()
+    assert state.link_paid("cs_1", "pi_1", 5000, "EUR")
+    assert not state.link_paid("cs_1", "pi_1", 5000, "EUR")
+    assert (state.step, state.paid, state.payment_reference) == (Step.RECEIPT, True, "pi_1")
+    with pytest.raises(WorkflowViolation, match="already_paid"):
+        state.begin_charge()
+    assert not state.can_send_link()
+
+
+def test_a_link_paid_for_other_terms_or_another_session_is_refused() -> None:
+    state, _ = link_open()
+    with pytest.raises(WorkflowViolation, match="terms_mismatch"):
+        state.link_paid("cs_1", "pi_1", 4999, "EUR")
+    with pytest.raises(WorkflowViolation, match="unknown_link"):
+        state.link_paid("cs_other", "pi_1", 5000, "EUR")
+    assert not state.paid
+
+
+def test_an_expired_link_offers_the_keypad_or_a_new_link_with_a_new_key() -> None:
+    state, first = link_open()
+    assert state.link_expired("cs_1")
+    assert not state.link_expired("cs_1")
+    assert state.step is Step.CAPTURE and state.can_capture() and state.can_send_link()
+    assert state.link_key() != first
+    with pytest.raises(WorkflowViolation, match="link_not_open"):
+        state.link_paid("cs_1", "pi_1", 5000, "EUR")
+
+
+def test_a_link_paid_after_the_caller_hung_up_still_counts() -> None:
+    state, _ = link_open()
+    state.end("caller_hung_up")
+    assert state.link_paid("cs_1", "pi_1", 5000, "EUR")
+    assert (state.step, state.outcome, state.paid) == (Step.END, "paid", True)
+    assert state.transitions[-1].cause == "charge_succeeded"
+
+
+def test_a_link_is_not_sent_for_terms_that_changed() -> None:
+    state = verified_state()
+    state.set_amount(5000, AmountKind.FULL)
+    key = state.link_key()
+    state.set_amount(4000, AmountKind.PARTIAL)
+    with pytest.raises(WorkflowViolation, match="terms_changed"):
+        state.link_sent("cs_1", key)
+
+
 class AdversarialCall(RuleBasedStateMachine):
     """Random tool-level transitions; a processor ledger records every charge that went through."""
 
@@ -126,6 +207,7 @@ class AdversarialCall(RuleBasedStateMachine):
         self.ledger: dict[str, int] = {}
         self.successes = 0
         self.caller_confirmed_current = False
+        self.links: dict[str, tuple[int, str]] = {}
 
     def attempt(self, transition: object) -> None:
         snapshot = self.state.model_copy(deep=True)
@@ -203,6 +285,40 @@ class AdversarialCall(RuleBasedStateMachine):
         elif outcome == "declined":
             self.state.charge_declined("generic")
 
+    @rule(session=st.sampled_from(["cs_a", "cs_b"]))
+    def send_link(self, session: str) -> None:
+        before = self.state.model_copy(deep=True)
+        try:
+            key = self.state.link_key()
+            self.state.link_sent(session, key)
+        except WorkflowViolation:
+            assert self.state == before
+            return
+        assert before.verified and before.amount_minor is not None, "link without agreed terms"
+        assert before.charge_state is not ChargeState.PENDING and not before.paid
+        self.links[session] = (before.amount_minor, key)
+
+    @rule(session=st.sampled_from(["cs_a", "cs_b"]), deliveries=st.integers(1, 3))
+    def link_paid(self, session: str, deliveries: int) -> None:
+        terms = self.links.get(session)
+        amount = terms[0] if terms else 1
+        for _ in range(deliveries):
+            before = self.state.model_copy(deep=True)
+            try:
+                applied = self.state.link_paid(session, f"pi_link_{session}", amount, "EUR")
+            except WorkflowViolation:
+                assert self.state == before
+                continue
+            if applied:
+                assert before.link_status is LinkStatus.OPEN, "paid a link that was not open"
+                self.successes += 1
+            else:
+                assert self.state == before, "a repeated delivery must change nothing"
+
+    @rule(session=st.sampled_from(["cs_a", "cs_b"]))
+    def link_expired(self, session: str) -> None:
+        self.attempt(lambda: self.state.link_expired(session))
+
     @rule(reason=st.sampled_from(["caller_request", "auth_locked"]))
     def transfer(self, reason: str) -> None:
         self.attempt(lambda: self.state.transfer(reason))
@@ -218,6 +334,13 @@ class AdversarialCall(RuleBasedStateMachine):
         assert len(self.ledger) <= 1 or self.state.charge_state is not ChargeState.SUCCEEDED
         charged_keys = [k for k in self.ledger if self.state.payment_reference == f"pi_{k}"]
         assert len(charged_keys) <= 1
+
+    @invariant()
+    def open_link_blocks_the_keypad(self) -> None:
+        if self.state.link_status is LinkStatus.OPEN:
+            assert not self.state.can_capture()
+            assert self.state.step in (Step.LINK_SENT, Step.TRANSFER, Step.END)
+            assert self.state.charge_state is not ChargeState.PENDING
 
     @invariant()
     def locked_caller_never_verified(self) -> None:

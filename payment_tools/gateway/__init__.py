@@ -12,6 +12,8 @@ from payment_tools.gateway.base import (
     DeclineReason,
     PaymentGateway,
 )
+from payment_tools.gateway.checkout import CheckoutGateway, CheckoutLink, CheckoutRequest
+from payment_tools.gateway.checkout_sandbox import SandboxCheckout
 from payment_tools.gateway.errors import (
     CardRejected,
     GatewayError,
@@ -27,6 +29,9 @@ __all__ = [
     "ChargeRequest",
     "ChargeResult",
     "ChargeStatus",
+    "CheckoutGateway",
+    "CheckoutLink",
+    "CheckoutRequest",
     "DeclineReason",
     "Fault",
     "FaultPlan",
@@ -34,6 +39,7 @@ __all__ = [
     "GatewayUnavailable",
     "LedgerEntry",
     "PaymentGateway",
+    "SandboxCheckout",
     "SandboxGateway",
     "StripeGateway",
     "map_stripe_error",

@@ -17,6 +17,22 @@ from typing import Protocol
 from payment_tools.secure_card import SecureCard
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def check_amount_and_key(amount_minor: int, currency: str, idempotency_key: str) -> None:
+    """Refuse a request whose amount, currency or idempotency key is malformed.
+
+    Raises:
+        ValueError: Says which field is wrong.
+    """
+    if isinstance(amount_minor, bool) or amount_minor <= 0:
+        raise ValueError("amount_minor must be a positive integer")
+    if _CURRENCY.fullmatch(currency) is None:
+        raise ValueError("currency must be an upper-case ISO 4217 code")
+    if not idempotency_key:
+        raise ValueError("idempotency_key must not be empty")
+
+
 # Stripe's metadata limits: 50 keys, 40-character keys, 500-character values.
 _MAX_METADATA_KEYS = 50
 _MAX_METADATA_KEY_LENGTH = 40
@@ -61,12 +77,7 @@ class ChargeRequest:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.amount_minor, bool) or self.amount_minor <= 0:
-            raise ValueError("amount_minor must be a positive integer")
-        if _CURRENCY.fullmatch(self.currency) is None:
-            raise ValueError("currency must be an upper-case ISO 4217 code")
-        if not self.idempotency_key:
-            raise ValueError("idempotency_key must not be empty")
+        check_amount_and_key(self.amount_minor, self.currency, self.idempotency_key)
         if not self.token:
             raise ValueError("token must not be empty")
         if len(self.metadata) > _MAX_METADATA_KEYS or any(

@@ -23,13 +23,15 @@ from payment_tools.gateway.base import (
     ChargeStatus,
     DeclineReason,
 )
+from payment_tools.gateway.checkout import CheckoutLink, CheckoutRequest
+from payment_tools.gateway.checkout_sandbox import SandboxCheckout
 from payment_tools.gateway.errors import (
     CardRejected,
     GatewayError,
     GatewayUnavailable,
     decline_reason,
 )
-from payment_tools.secure_card import SecureCard
+from payment_tools.secure_card import MaskedCard, SecureCard
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +171,8 @@ class SandboxGateway:
         self._tokens: dict[str, tuple[_CardFacts, CardToken]] = {}
         self._charges: dict[str, tuple[tuple[object, ...], ChargeResult]] = {}
         self._ledger: list[LedgerEntry] = []
+        self.checkout: SandboxCheckout | None = None
+        """The local payment-link pages; set up by whoever receives their webhook events."""
 
     @property
     def ledger(self) -> list[LedgerEntry]:
@@ -280,5 +284,21 @@ class SandboxGateway:
             request_id=None if fault is Fault.LOST_RESPONSE else _new_id("req"),
         )
 
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutLink:
+        """A payment link to a local page (see :class:`SandboxCheckout`).
+
+        Raises:
+            GatewayError: ``checkout_not_configured`` when :attr:`checkout` is not set up.
+        """
+        if self.checkout is None:
+            raise GatewayError("checkout_not_configured")
+        return await self.checkout.create_checkout(request)
+
+    async def paid_card(self, payment_intent: str) -> MaskedCard | None:
+        """Brand and last four of the card that paid a local link, if any."""
+        return self.checkout.paid_card(payment_intent) if self.checkout is not None else None
+
     async def aclose(self) -> None:
-        """Nothing to release; present for the interface."""
+        """Stop the local payment-link pages, if any."""
+        if self.checkout is not None:
+            await self.checkout.aclose()

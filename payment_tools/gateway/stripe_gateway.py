@@ -22,6 +22,12 @@ from payment_tools.gateway.base import (
     ChargeResult,
     ChargeStatus,
 )
+from payment_tools.gateway.checkout import (
+    CheckoutLink,
+    CheckoutRequest,
+    create_stripe_checkout,
+    stripe_paid_card,
+)
 from payment_tools.gateway.errors import (
     CardRejected,
     GatewayError,
@@ -29,7 +35,7 @@ from payment_tools.gateway.errors import (
     map_stripe_error,
     safe_code,
 )
-from payment_tools.secure_card import SecureCard
+from payment_tools.secure_card import MaskedCard, SecureCard
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +186,22 @@ class StripeGateway:
             },
         )
         return result
+
+    async def create_checkout(self, request: CheckoutRequest) -> CheckoutLink:
+        """Create a Checkout Session for a secure payment link (no card data passes here).
+
+        Raises:
+            GatewayError: Stripe refused the request or could not be reached.
+        """
+        return await create_stripe_checkout(self._client, request)
+
+    async def paid_card(self, payment_intent: str) -> MaskedCard | None:
+        """Brand and last four of the card that paid a link's PaymentIntent.
+
+        Raises:
+            GatewayError: Stripe refused the request or could not be reached.
+        """
+        return await stripe_paid_card(self._client, payment_intent)
 
     async def aclose(self) -> None:
         """Close the HTTP client if this gateway created it."""
