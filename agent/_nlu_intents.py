@@ -19,6 +19,7 @@ class Intent(StrEnum):
     CANCEL = "cancel"
     HELP = "help"
     NEW_CARD = "new_card"
+    PAYMENT_LINK = "payment_link"
     LANGUAGE_FRENCH = "language_french"
     LANGUAGE_ENGLISH = "language_english"
 
@@ -132,6 +133,19 @@ _INTENTS: dict[Intent, Patterns] = {
         "fr": rx(
             r"(?:une |la |mon |ma )?(?:autre|nouvelle) carte|carte differente",
             r"changer de carte",
+        ),
+    },
+    Intent.PAYMENT_LINK: {
+        "en": rx(
+            r"(?:send|text|email|e mail|give) me (?:a |the |an )?(?:secure |payment |pay )?link",
+            r"(?:pay|payment) (?:by|with|via|through|using|from) (?:a |the )?(?:secure |payment )?"
+            r"link",
+            r"(?:prefer|rather have|want|like|get) (?:a |the )?(?:secure |payment )?link",
+            r"(?:secure|payment) link",
+        ),
+        "fr": rx(
+            r"(?:un|le|par|du|mon) lien(?: de paiement| securise)?",
+            r"(?:envoyez|envoyer|envoie) moi (?:un |le )?lien",
         ),
     },
     Intent.HELP: {

@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from agent.handoff import HandoffQueue
     from agent.human_desk import HumanDesk
     from agent.lockout import AuthLockout
+    from agent.one_time_code import OneTimeCodes
     from agent.voice_identity import VoiceAuth
+    from payment_tools.gateway import CheckoutGateway
+    from voicepay.call_records import CallRecordStore
+    from voicepay.email_sender import EmailSender
     from voicepay.receipts import ReceiptSender
+    from voicepay.sms import SmsSender
 
 T = TypeVar("T")
 
@@ -49,6 +54,11 @@ class CallServices:
     llm: llm.LLM[Any] | None = None
     classifier: LLMClassifier | None = None
     voice: VoiceAuth | None = None
+    records: CallRecordStore | None = None
+    codes: OneTimeCodes | None = None
+    sms: SmsSender | None = None
+    email: EmailSender | None = None
+    checkout: CheckoutGateway | None = None
 
 
 @dataclass
@@ -70,8 +80,12 @@ class CallContext:
     caller_audio: CallerAudio = field(default_factory=CallerAudio)
     listening: asyncio.Event = field(default_factory=asyncio.Event)
     verifying: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _utterance: asyncio.Future[str] | None = field(default=None, repr=False)
+    voice_checked: str | None = None
+    factors_passed: set[str] = field(default_factory=set)
+    _utterance: asyncio.Future[str | None] | None = field(default=None, repr=False)
     speech_ignored_said: bool = False
+    caller_gone: bool = False
+    ending: bool = False
     _latest: CallState | None = field(default=None, repr=False)
     _latest_json: str | None = field(default=None, repr=False)
 
@@ -108,6 +122,13 @@ class CallContext:
             self.listening.clear()
             self._utterance = None
 
+    def caller_left(self) -> None:
+        """The caller hung up: keypad reads end and a tool awaiting an utterance gets ``None``."""
+        self.caller_gone = True
+        self.keypad.hang_up()
+        if self._utterance is not None and not self._utterance.done():
+            self._utterance.set_result(None)
+
     def take_utterance(self, text: str) -> bool:
         """Hand an utterance to the tool waiting for one; whether one was waiting."""
         if self._utterance is None or self._utterance.done():
@@ -128,6 +149,15 @@ class CallContext:
         """
         if self._latest is None:
             self._latest = await self.services.calls.load(self.call_id)
+        return self._latest
+
+    async def refresh(self) -> CallState:
+        """Reload the call's state from Redis (another process, a webhook, may have moved it)."""
+        before = (await self.state()).step
+        self._latest_json = await self.services.calls.raw(self.call_id)
+        self._latest = CallState.model_validate_json(self._latest_json)
+        if self._latest.step is not before:
+            self.events.emit("step", source=before.value, target=self._latest.step.value)
         return self._latest
 
     async def account(self) -> Account | None:

@@ -15,7 +15,14 @@ from typing import Any
 
 from livekit.agents import llm
 
-from agent.nlu import Intent, detect_intents, parse_account_number, parse_amount, parse_yes_no
+from agent.nlu import (
+    Intent,
+    detect_intents,
+    parse_account_number,
+    parse_amount,
+    parse_receipt_channel,
+    parse_yes_no,
+)
 from agent.readback import readback_text
 from agent.tool_reply import parse_tool_reply
 from agent.workflow import CallState, ChargeState, Step
@@ -23,6 +30,10 @@ from prompts import PromptBook
 
 KEYPAD_PREFIX = "[keypad]"
 REDACTION_MARK = "[card data removed]"
+_BY_EMAIL = re.compile(r"\be-?mail|\bcourriel", re.IGNORECASE)
+_ONE_LINK = re.compile(
+    r"\b(?:un|one|a)\s+(?:(?:nouveau|new|secure|payment)\s+)?(?:lien|link)\b", re.IGNORECASE
+)
 
 _CHAINS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("identify_account", "found"): ("verify_identity", {}),
@@ -37,6 +48,8 @@ _CHAINS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("set_amount", "amount_set"): ("capture_card", {}),
     ("get_balance", "nothing_due"): ("end_call", {}),
     ("send_receipt", "receipt_sent"): ("end_call", {}),
+    ("send_receipt", "receipt_failed"): ("end_call", {}),
+    ("send_payment_link", "paid_no_receipt"): ("end_call", {}),
 }
 
 
@@ -69,6 +82,7 @@ def reprompt(state: CallState, prompts: PromptBook) -> str:
         Step.CAPTURE: "charge.retry_offer",
         Step.CONFIRM: "confirm.unclear",
         Step.RECEIPT: "receipt.offer",
+        Step.LINK_SENT: "link.still_open",
     }.get(state.step)
     return prompts.text(key) if key else ""
 
@@ -79,10 +93,32 @@ def decide(chat_ctx: llm.ChatContext, state: CallState, prompts: PromptBook) -> 
     if last is None:
         return Decision(say=prompts.text("greeting"))
     if last.type == "function_call_output":
-        return _after_tool(last, state, prompts)
+        decision = _after_tool(last, state, prompts)
+        channel = _asked_for_link(chat_ctx, prompts.language)
+        if decision.tool == "capture_card" and channel is not None:
+            # "The full balance, by link please": the amount was set, the link comes next.
+            return Decision(
+                say=decision.say, tool="send_payment_link", arguments={"channel": channel}
+            )
+        return decision
     if last.type == "message" and last.role == "user":
         return _after_caller(last.text_content or "", state, prompts, _last_said(chat_ctx))
     return Decision()
+
+
+def _asked_for_link(chat_ctx: llm.ChatContext, lang: str) -> str | None:
+    """The channel of the payment link the caller's latest utterance asked for, if it did."""
+    for item in reversed(chat_ctx.items):
+        if item.type == "message" and item.role == "user":
+            text = item.text_content or ""
+            asked = Intent.PAYMENT_LINK in detect_intents(text, lang)
+            return _link_channel(text) if asked else None
+    return None
+
+
+def _link_channel(text: str) -> str:
+    """``email`` when the caller asked for the link by e-mail, else ``sms``."""
+    return "email" if _BY_EMAIL.search(text) else "sms"
 
 
 def _last_said(chat_ctx: llm.ChatContext) -> str | None:
@@ -130,6 +166,8 @@ def _after_caller(
         return Decision(tool="end_call")
     if Intent.NEW_CARD in intents and state.can_capture():
         return Decision(tool="capture_card")
+    if Intent.PAYMENT_LINK in intents and state.can_send_link():
+        return Decision(tool="send_payment_link", arguments={"channel": _link_channel(text)})
     keyed = text.removeprefix(KEYPAD_PREFIX).strip() if text.startswith(KEYPAD_PREFIX) else None
     decision = _by_step(text, keyed, state, prompts)
     if decision.tool is None:
@@ -176,7 +214,12 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
             if state.charge_state is ChargeState.PENDING and answer != "no":
                 return Decision(tool="confirm_and_charge")
             return Decision(tool="transfer_to_human", arguments={"reason": "payment_unconfirmed"})
+        case Step.LINK_SENT:
+            return Decision(say=prompts.text("link.still_open"))
         case Step.RECEIPT:
+            channel = parse_receipt_channel(text, lang)
+            if channel is not None:
+                return Decision(tool="send_receipt", arguments={"channel": channel})
             if answer == "yes":
                 return Decision(tool="send_receipt")
             return Decision(say=prompts.text("receipt.declined"), tool="end_call")
@@ -187,6 +230,8 @@ def _amount_decision(text: str, state: CallState) -> Decision | None:
     """``set_amount`` for an amount said in ``text`` (never for digits typed on the keypad)."""
     if text.startswith(KEYPAD_PREFIX) or not state.currency:
         return None
+    # "La totalité, mais je préfère un lien": the article "un" of a link is not one euro.
+    text = _ONE_LINK.sub(" ", text)
     intent = parse_amount(text, "fr" if state.language == "fr" else "en", state.currency)
     if intent is None:
         return None

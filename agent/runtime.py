@@ -31,18 +31,30 @@ from agent.handoff import HandoffQueue
 from agent.human_desk import ConsoleDesk, HumanDesk
 from agent.lockout import AuthLockout
 from agent.offline_llm import DirectedDialogLLM
+from agent.one_time_code import OneTimeCodes
 from agent.voice_identity import VoiceAuth
 from agent.workflow import CallState
 from payment_tools.capture import CaptureOptions
 from payment_tools.cards import CardBrand
 from payment_tools.desk import PaymentDesk
-from payment_tools.gateway import PaymentGateway, SandboxGateway, StripeGateway
+from payment_tools.gateway import (
+    CheckoutGateway,
+    PaymentGateway,
+    SandboxCheckout,
+    SandboxGateway,
+    StripeGateway,
+)
 from payment_tools.keypad import KeypadRouter
 from payment_tools.redaction import mask_card_numbers
 from prompts import PromptBook
 from voicepay.accounts import AccountRepository
-from voicepay.receipts import OutboxReceiptSender
+from voicepay.call_records import CallRecordStore
+from voicepay.email_sender import make_email_sender
+from voicepay.metrics import CallMetrics, latency_fields
+from voicepay.receipts import ReceiptSender
 from voicepay.settings import Settings
+from voicepay.sms import TwilioSmsSender, make_sms_sender
+from voicepay.webhooks import WebhookReceiver
 
 MAX_TOOL_STEPS = 6
 
@@ -88,17 +100,27 @@ async def open_services(
     Args:
         settings: the configuration.
         redis: the shared Redis.
-        outbox_dir: where the offline receipt sender writes.
+        outbox_dir: the one outbox folder of the offline text-message and e-mail senders.
         gateway: the processor; by default the configured one.
         humans: who takes transferred calls; by default people in the console.
     """
-    desk = PaymentDesk(gateway or make_gateway(settings), capture_options(settings))
+    processor = gateway or make_gateway(settings)
+    desk = PaymentDesk(processor, capture_options(settings))
     lockout = AuthLockout(
         redis, max_failures=settings.auth.knowledge_max_attempts, window_s=settings.auth.lockout_s
     )
     model = configured_llm(settings)
     # The classifier gets its own client: its failures must not count against the call's LLM.
     classifier_model = configured_llm(settings) if settings.escalation.llm_classifier else None
+    sms = make_sms_sender(settings.sms, outbox_dir)
+    email = make_email_sender(settings.email, outbox_dir)
+    codes = OneTimeCodes(
+        redis,
+        sms,
+        settings.auth.pepper.get_secret_value().encode(),
+        ttl_s=settings.auth.one_time_code_ttl_s,
+        per_hour=settings.auth.one_time_codes_per_hour,
+    )
     try:
         yield CallServices(
             settings=settings,
@@ -106,10 +128,15 @@ async def open_services(
             accounts=AccountRepository(redis, settings.auth.pepper),
             handoffs=HandoffQueue(redis),
             desk=desk,
-            receipts=OutboxReceiptSender(outbox_dir),
+            receipts=ReceiptSender(sms, email),
             lockout=lockout,
             humans=humans or ConsoleDesk(redis),
             voice=VoiceAuth(settings.voice_auth, settings.environment, redis, lockout),
+            records=CallRecordStore(redis, ttl_s=settings.metrics.record_ttl_s),
+            codes=codes,
+            sms=sms,
+            email=email,
+            checkout=_checkout(processor, settings, redis),
             llm=model,
             classifier=(
                 LiveKitLLMClassifier(classifier_model, timeout_s=settings.escalation.llm_timeout_s)
@@ -119,9 +146,31 @@ async def open_services(
         )
     finally:
         await desk.aclose()
+        if isinstance(sms, TwilioSmsSender):
+            await sms.aclose()
         for client in (model, classifier_model):
             if client is not None:
                 await client.aclose()
+
+
+def _checkout(gateway: PaymentGateway, settings: Settings, redis: Redis) -> CheckoutGateway | None:
+    """The gateway's payment links; the sandbox's local page posts its events to the receiver."""
+    if isinstance(gateway, SandboxGateway):
+        if gateway.checkout is None:
+            receiver = WebhookReceiver.from_settings(redis, settings, cards=gateway)
+
+            async def deliver(payload: bytes, signature: str) -> int:
+                return (await receiver.handle(payload, signature)).status
+
+            gateway.checkout = SandboxCheckout(
+                gateway,
+                webhook_secret=settings.links.webhook_secret.get_secret_value(),
+                sink=deliver,
+                webhook_url=settings.links.sandbox_webhook_url,
+                merchant=settings.payments.merchant_name,
+            )
+        return gateway
+    return gateway if isinstance(gateway, StripeGateway) else None
 
 
 async def open_call(
@@ -130,12 +179,14 @@ async def open_call(
     """Create a new call's workflow state and context."""
     call_id = call_id or f"call_{uuid.uuid4().hex[:16]}"
     await services.calls.create(CallState(call_id=call_id, language=language))
+    events = CallEvents(call_id)
+    events.subscribe(CallMetrics())
     return CallContext(
         call_id=call_id,
         services=services,
         prompts=PromptBook.load(language),
         keypad=KeypadRouter(),
-        events=CallEvents(call_id),
+        events=events,
         escalation=EscalationTracker(services.settings.escalation),
     )
 
@@ -218,13 +269,18 @@ def build_session(
 
 def _bridge_events(call: CallContext, session: AgentSession[CallContext]) -> None:
     """Report the session's assistant messages and tool calls on the call's event stream."""
-    not_understood = tuple(
-        call.prompts.text(key)
-        for key in ("fallback.not_understood", "amount.error.unclear", "confirm.unclear")
-    )
 
     def on_item(event: ConversationItemAddedEvent) -> None:
+        # Read per item: the caller may switch the call's language at the greeting.
+        not_understood = tuple(
+            call.prompts.text(key)
+            for key in ("fallback.not_understood", "amount.error.unclear", "confirm.unclear")
+        )
         item = event.item
+        if item.type == "message" and item.metrics:
+            latencies = latency_fields(item.metrics)
+            if latencies:
+                call.events.emit("turn_metrics", role=item.role, **latencies)
         if item.type == "message" and item.role == "assistant" and item.text_content:
             call.events.emit("agent_said", text=item.text_content, in_context=True)
             if item.text_content.startswith(not_understood):
@@ -242,6 +298,7 @@ def _bridge_events(call: CallContext, session: AgentSession[CallContext]) -> Non
                 arguments=mask_card_numbers(fnc_call.arguments),
                 output=mask_card_numbers(output.output) if output else None,
                 is_error=output.is_error if output else None,
+                duration_s=round(output.created_at - fnc_call.created_at, 3) if output else None,
             )
 
     session.on("conversation_item_added", on_item)

@@ -8,10 +8,14 @@ it to make a transition and saves it back; a transition that the rules forbid ra
   the card were read back and the caller confirmed that exact read-back;
 * at most one successful charge per call, and a charge whose outcome is unknown is only ever retried
   with the same idempotency key (amount and card are frozen until it resolves);
-* a locked caller (too many failed identity checks) never reaches the payment steps.
+* a locked caller (too many failed identity checks) never reaches the payment steps;
+* a secure payment link goes only to a verified caller with an agreed amount, freezes the amount
+  and blocks the keypad until it is paid or expires, and is paid at most once (see
+  :meth:`CallState.link_sent`).
 
 Steps: greet → identify → authenticate → balance → amount → capture → confirm → charge → receipt →
-end, with transfer (to a human) and end reachable from anywhere.
+end, with transfer (to a human) and end reachable from anywhere; a payment link is a detour
+amount → link_sent → receipt (paid) or capture (expired: the keypad or a new link).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Step(StrEnum):
     CAPTURE = "capture"
     CONFIRM = "confirm"
     CHARGE = "charge"
+    LINK_SENT = "link_sent"
     RECEIPT = "receipt"
     END = "end"
     TRANSFER = "transfer"
@@ -53,6 +58,16 @@ class ChargeState(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     DECLINED = "declined"
+
+
+class LinkStatus(StrEnum):
+    """The state of the call's latest secure payment link."""
+
+    NONE = "none"
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
 
 
 class AmountKind(StrEnum):
@@ -137,6 +152,9 @@ class CallState(BaseModel):
     idempotency_key: str | None = None
     declines: list[Decline] = Field(default_factory=list)
     payment_reference: str | None = None
+    link_session: str | None = None
+    link_status: LinkStatus = LinkStatus.NONE
+    link_attempt: int = 0
     receipt_delivered: bool = False
     transfer_reason: str | None = None
     outcome: str | None = None
@@ -185,6 +203,11 @@ class CallState(BaseModel):
         """The greeting was said; the caller is asked for their account."""
         self._require(self.step is Step.GREET, "already_started")
         self._move(Step.IDENTIFY, "greeted")
+
+    def set_language(self, language: str) -> None:
+        """The caller chose (or was heard speaking) ``language``; prompts follow from now on."""
+        self._require_open()
+        self.language = language
 
     def identify(self, account_number: str, currency: str) -> None:
         """The caller named an existing account; identity must be verified next."""
@@ -341,6 +364,95 @@ class CallState(BaseModel):
         self.card = None
         self.confirmed_readback = None
         self._move(Step.CAPTURE, "charge_declined")
+
+    def can_send_link(self) -> bool:
+        """Whether a secure payment link may be sent now (instead of, or after, the keypad)."""
+        return (
+            self.step in (Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
+            and self.verified
+            and self.amount_minor is not None
+            and self.currency is not None
+            and self.charge_state is not ChargeState.PENDING
+            and not self.paid
+            and self.link_status is not LinkStatus.OPEN
+        )
+
+    def link_key(self) -> str:
+        """The idempotency key of a link for the agreed terms: the same terms give the same link."""
+        self._require_open()
+        self._require(self.can_send_link(), "link_not_expected")
+        return f"{self.call_id}:link:{self.link_attempt}:{self.amount_minor}:{self.currency}"
+
+    def link_sent(self, session_id: str, key: str) -> None:
+        """A link for ``key``'s terms was created; keypad and amount wait until it settles."""
+        self._require_open()
+        self._require(self.can_send_link(), "link_not_expected")
+        self._require(key == self.link_key(), "terms_changed")
+        self.link_session = session_id
+        self.link_status = LinkStatus.OPEN
+        self.confirmed_readback = None
+        self._move(Step.LINK_SENT, "link_sent")
+
+    def link_withdrawn(self, session_id: str) -> None:
+        """The link never reached the caller (the message failed); the keypad is offered."""
+        self._require_open_link(session_id)
+        self.link_status = LinkStatus.WITHDRAWN
+        self.link_attempt += 1
+        if self.step is Step.LINK_SENT:
+            self._move(Step.CAPTURE, "link_withdrawn")
+
+    def link_paid(
+        self,
+        session_id: str,
+        reference: str,
+        amount_minor: int,
+        currency: str,
+        card: CardOnCall | None = None,
+    ) -> bool:
+        """The caller paid the link (a signed webhook); returns ``False`` for a repeated delivery.
+
+        ``card`` is the card the caller paid with on the processor's page (brand and last four),
+        for the receipt. Allowed after the call ended too: a caller may hang up and pay later.
+        """
+        self._require(self.link_session == session_id, "unknown_link")
+        if self.link_status is LinkStatus.PAID and self.payment_reference == reference:
+            return False
+        self._require_open_link(session_id)
+        self._require(not self.paid, "already_paid")
+        self._require(
+            (amount_minor, currency) == (self.amount_minor, self.currency), "terms_mismatch"
+        )
+        self.link_status = LinkStatus.PAID
+        self.charge_state = ChargeState.SUCCEEDED
+        self.payment_reference = reference
+        self.card = card
+        self._settle_link("charge_succeeded", Step.RECEIPT)
+        if self.step is Step.END:
+            self.outcome = "paid"
+        return True
+
+    def link_expired(self, session_id: str) -> bool:
+        """The link expired unpaid; returns ``False`` when it was already settled."""
+        self._require(self.link_session == session_id, "unknown_link")
+        if self.link_status is not LinkStatus.OPEN:
+            return False
+        self.link_status = LinkStatus.EXPIRED
+        self.link_attempt += 1
+        self._settle_link("link_expired", Step.CAPTURE)
+        return True
+
+    def _require_open_link(self, session_id: str) -> None:
+        self._require(self.link_session == session_id, "unknown_link")
+        self._require(self.link_status is LinkStatus.OPEN, "link_not_open")
+
+    def _settle_link(self, cause: str, target: Step) -> None:
+        if self.step is Step.LINK_SENT:
+            self._move(target, cause)
+        else:
+            # The call is over: keep its final step, but record when the link settled.
+            self.transitions.append(
+                Transition(at=datetime.now(UTC), source=self.step, target=self.step, cause=cause)
+            )
 
     def receipt_sent(self) -> None:
         """A receipt went to the caller."""

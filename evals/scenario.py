@@ -75,6 +75,25 @@ class ChallengeAnswerTurn(_Strict):
     take: int = Field(40, ge=0, le=49)
 
 
+class SmsCodeTurn(_Strict):
+    """The caller types the one-time code from the latest text message on their phone, then ``#``.
+
+    ``wrong`` types a code that differs from it in every digit.
+    """
+
+    sms_code: Literal["received", "wrong"]
+
+
+class LinkTurn(_Strict):
+    """The caller acts on the payment link in the latest text message on their phone.
+
+    ``pay`` pays it on the link's page with the card in ``facts``; ``expire`` leaves it unpaid
+    until it expires (the offline page expires it at once).
+    """
+
+    link: Literal["pay", "expire"]
+
+
 class VoiceprintSetup(_Strict):
     """A voiceprint enrolled for an account before the call, from real recordings."""
 
@@ -83,7 +102,16 @@ class VoiceprintSetup(_Strict):
     counting: list[list[str]] = Field(min_length=1)
 
 
-CallerTurn = SayTurn | KeysTurn | SilenceTurn | HangUpTurn | VoiceTurn | ChallengeAnswerTurn
+CallerTurn = (
+    SayTurn
+    | KeysTurn
+    | SilenceTurn
+    | HangUpTurn
+    | VoiceTurn
+    | ChallengeAnswerTurn
+    | SmsCodeTurn
+    | LinkTurn
+)
 
 Outcome = Literal["paid", "not_paid", "transferred", "caller_hung_up", "abandoned"]
 

@@ -8,6 +8,7 @@ demo and the tests without keys or network. Values come from ``VOICEPAY_*`` envi
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
@@ -15,10 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.speech.config import SpeechSettings
 from voice_auth.config import VoiceAuthSettings, voiceprint_key
+from voicepay.email_sender import EmailSettings
+from voicepay.receipts import ReceiptSettings
+from voicepay.sms import SmsSettings
 
 Language = Literal["en", "fr"]
 
 _DEV_PEPPER = "voicepay-dev-pepper-not-for-production"
+_DEV_WEBHOOK_SECRET = "whsec_voicepay_dev_not_for_production"
 
 
 class LLMSettings(BaseModel):
@@ -45,6 +50,24 @@ class PaymentSettings(BaseModel):
     request_timeout_s: float = Field(20.0, gt=0)
 
 
+class LinkSettings(BaseModel):
+    """Secure payment links (Stripe Checkout) instead of the keypad (``VOICEPAY_LINKS__*``)."""
+
+    # Stripe accepts 30 minutes to 24 hours; the expiry is rounded up to the next minute.
+    ttl_s: int = Field(1800, ge=1800, le=86340, description="How long a link can be paid.")
+    wait_s: float = Field(
+        300.0, ge=0, le=1800, description="How long the bot holds the line; 0 lets the caller go."
+    )
+    poll_s: float = Field(2.0, gt=0, le=30, description="How often a holding bot checks the link.")
+    hold_message_every_s: float = Field(30.0, gt=0)
+    webhook_secret: SecretStr = SecretStr(_DEV_WEBHOOK_SECRET)
+    webhook_tolerance_s: int = Field(300, ge=1, description="Oldest signature timestamp accepted.")
+    success_url: str = "https://example.com/payment-complete"
+    sandbox_webhook_url: str | None = Field(
+        None, description="Where the offline link page posts its events; unset: in-process."
+    )
+
+
 class CaptureSettings(BaseModel):
     """Keypad card capture options, at parity with Twilio ``<Pay>``."""
 
@@ -57,6 +80,9 @@ class CaptureSettings(BaseModel):
     require_matching_inputs: bool = False
 
 
+StepUpFactor = Literal["knowledge_factor", "sms_code"]
+
+
 class AuthSettings(BaseModel):
     """Caller authentication and lockout."""
 
@@ -64,6 +90,18 @@ class AuthSettings(BaseModel):
     identify_max_attempts: int = Field(3, ge=1, le=10)
     lockout_s: int = Field(900, ge=1)
     pepper: SecretStr = SecretStr(_DEV_PEPPER)
+    step_up_factors: list[StepUpFactor] = Field(
+        ["knowledge_factor"],
+        min_length=1,
+        description="Keypad factors asked when the voice cannot be checked (no voiceprint).",
+    )
+    doubtful_voice_factors: list[StepUpFactor] = Field(
+        ["knowledge_factor", "sms_code"],
+        min_length=1,
+        description="Keypad factors asked when a voiceprint exists but the voice is unconfirmed.",
+    )
+    one_time_code_ttl_s: int = Field(300, ge=30, le=1800)
+    one_time_codes_per_hour: int = Field(3, ge=1, le=10, description="Codes sent per account.")
 
 
 class EscalationSettings(BaseModel):
@@ -101,6 +139,49 @@ class TransferSettings(BaseModel):
     hold_message_every_s: float = Field(30.0, gt=0)
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus metrics and call records (``VOICEPAY_METRICS__*``)."""
+
+    port: int | None = Field(
+        9464, ge=1, le=65535, description="The worker's /metrics port; unset serves none."
+    )
+    multiproc_dir: str | None = Field(
+        None, description="Shared directory summing the metrics of the worker's job processes."
+    )
+    record_ttl_s: int = Field(
+        90 * 24 * 3600, ge=3600, description="How long call records are kept in Redis."
+    )
+
+
+class SurveySettings(BaseModel):
+    """The post-call survey (``VOICEPAY_SURVEY__*``)."""
+
+    enabled: bool = True
+    wait_s: float = Field(8.0, gt=0, le=30, description="How long the rating key is awaited.")
+
+
+class RecordingSettings(BaseModel):
+    """Call recordings made by the worker (``VOICEPAY_RECORDING__*``, ``docs/voice-mode.md``)."""
+
+    enabled: bool = Field(
+        False, description="Record calls: caller (masked, paused during keypad entry) and agent."
+    )
+    dir: Path = Field(
+        Path("var/recordings"), description="Where each call's recording folder is written."
+    )
+
+
+class LanguageSettings(BaseModel):
+    """How the caller picks the call's language (``VOICEPAY_LANGUAGE__*``)."""
+
+    keypad_key: str = Field(
+        "9",
+        pattern=r"^[1-9]$",
+        description="Key (then hash) that switches to the other language before identification.",
+    )
+    detect: bool = Field(True, description="Follow the language of the caller's first words.")
+
+
 class Settings(BaseSettings):
     """VoicePay configuration, validated at start-up and passed down explicitly."""
 
@@ -121,11 +202,19 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     payments: PaymentSettings = PaymentSettings()
     capture: CaptureSettings = CaptureSettings()
+    links: LinkSettings = LinkSettings()
     auth: AuthSettings = AuthSettings()
     escalation: EscalationSettings = EscalationSettings()
     voice_auth: VoiceAuthSettings = Field(default_factory=VoiceAuthSettings)
     speech: SpeechSettings = SpeechSettings()
     transfer: TransferSettings = TransferSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    sms: SmsSettings = SmsSettings()
+    email: EmailSettings = EmailSettings()
+    receipts: ReceiptSettings = ReceiptSettings()
+    language: LanguageSettings = LanguageSettings()
+    survey: SurveySettings = SurveySettings()
+    recording: RecordingSettings = RecordingSettings()
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
     )
@@ -144,6 +233,8 @@ class Settings(BaseSettings):
             if self.redis_url is None:
                 raise ValueError("VOICEPAY_REDIS_URL must be set in prod")
             voiceprint_key(self.voice_auth, self.environment)
+        if self.language.keypad_key == self.escalation.keypad_transfer_key:
+            raise ValueError("language.keypad_key is already escalation.keypad_transfer_key")
         if self.payments.min_payment_minor > self.payments.max_payment_minor:
             raise ValueError("payments.min_payment_minor exceeds payments.max_payment_minor")
         return self
@@ -161,6 +252,11 @@ class Settings(BaseSettings):
         if self.payments.gateway != "auto":
             return self.payments.gateway
         return "stripe" if self.stripe_key is not None else "sandbox"
+
+    @property
+    def webhook_secret_is_placeholder(self) -> bool:
+        """Whether the payment-link webhook secret is still the development placeholder."""
+        return self.links.webhook_secret.get_secret_value() == _DEV_WEBHOOK_SECRET
 
     @property
     def openai_key(self) -> SecretStr | None:

@@ -11,6 +11,7 @@ from agent.tools.payment import (
     send_receipt,
     set_amount,
 )
+from agent.tools.payment_link import send_payment_link
 
 ALL_TOOLS: list[llm.Tool] = [
     identify_account,
@@ -19,6 +20,7 @@ ALL_TOOLS: list[llm.Tool] = [
     set_amount,
     capture_card,
     confirm_and_charge,
+    send_payment_link,
     send_receipt,
     end_call,
     transfer_to_human,
@@ -31,6 +33,7 @@ __all__ = [
     "end_call",
     "get_balance",
     "identify_account",
+    "send_payment_link",
     "send_receipt",
     "set_amount",
     "transfer_to_human",

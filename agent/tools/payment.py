@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Literal
 
 from livekit.agents import RunContext, ToolResult, function_tool
@@ -24,11 +25,11 @@ from agent.workflow import (
     WorkflowViolation,
 )
 from payment_tools.capture import CaptureProgress, CaptureStatus
-from payment_tools.gateway import ChargeRequest, ChargeStatus
+from payment_tools.gateway import ChargeRequest, ChargeResult, ChargeStatus
 from payment_tools.keypad import SessionInProgress
 from voicepay.accounts import Account
 from voicepay.money import Money
-from voicepay.receipts import Receipt
+from voicepay.receipts import Receipt, ReceiptChannel, ReceiptError, choose_channels
 
 _AMOUNT_STEPS = (Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
 RETRY_DELAY_S = 0.5
@@ -216,34 +217,10 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
         return tool_reply("refused", code=refused.code, say=say, next_action=_hint(state))
     terms = state.terms()
     amount = Money(terms.amount_minor, terms.currency)
-    request = ChargeRequest(
-        token=terms.card.token,
-        amount_minor=amount.minor,
-        currency=amount.currency,
-        idempotency_key=key,
-        description=f"{call.settings.payments.merchant_name} balance payment",
-        metadata={"account": state.account_number or "", "call_id": call.call_id},
-    )
-    call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
-    result = await call.services.desk.charge(request)
-    if result.status is ChargeStatus.FAILED and result.retryable:
-        # The outcome is unknown: ask again with the same key, which can never charge twice.
-        await asyncio.sleep(RETRY_DELAY_S)
-        call.events.emit("charge_attempt", idempotency_key=key, amount=amount.to_decimal_str())
-        result = await call.services.desk.charge(request)
-    call.events.emit(
-        "charge_result",
-        status=result.status.value,
-        decline_reason=result.decline_reason.value if result.decline_reason else None,
-        reference=result.reference,
-    )
+    result = await charge_with_retry(call, charge_request(call, state, key))
     if result.status is ChargeStatus.SUCCEEDED and result.reference:
         reference = result.reference
-        state, _ = await call.update(lambda s: s.charge_succeeded(reference))
-        if state.account_number:
-            await call.services.accounts.apply_payment(
-                state.account_number, amount.minor, amount.currency, reference
-            )
+        await record_paid(call, reference)
         code = confirmation_code(reference)
         success = call.prompts.text(
             "charge.success",
@@ -253,7 +230,7 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
         return tool_reply(
             "paid",
             confirmation_code=code,
-            say=f"{success} {call.prompts.text('receipt.offer')}",
+            say=f"{success} {await receipt_offer(call)}",
             next_action="if the caller wants a receipt call send_receipt, then end_call",
         )
     if result.status is ChargeStatus.DECLINED:
@@ -284,34 +261,135 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
     )
 
 
+_RECEIPT_CHOICES: dict[str, frozenset[ReceiptChannel]] = {
+    "sms": frozenset({"sms"}),
+    "email": frozenset({"email"}),
+    "both": frozenset({"sms", "email"}),
+}
+
+
 @function_tool
-async def send_receipt(context: RunContext[CallContext]) -> str:
-    """Send the payment receipt by text message to the account's phone number.
+async def send_receipt(
+    context: RunContext[CallContext], channel: Literal["sms", "email", "both"] | None = None
+) -> str:
+    """Send the payment receipt by text message, e-mail or both.
 
     Call this after a successful payment when the caller wants a receipt.
+
+    Args:
+        channel: what the caller asked for: "sms" (a text message), "email" or "both"; leave it
+            out when they simply said yes.
     """
     call = context.userdata
     state = await call.state()
     account = await _verified_account(call, state)
     if not state.paid or state.payment_reference is None or account is None:
         return tool_reply("not_expected", next_action=_hint(state))
-    terms = state.terms()
-    await call.services.receipts.send(
-        Receipt(
-            language=call.language,
-            merchant=call.settings.payments.merchant_name,
-            recipient=account.phone,
-            amount=Money(terms.amount_minor, terms.currency),
-            brand=terms.card.brand,
-            last4=terms.card.last4,
-            confirmation_code=confirmation_code(state.payment_reference),
-            account_number=account.number,
+    requested = _RECEIPT_CHOICES[channel] if channel else None
+    sent = await deliver_receipt(call, state, account, requested)
+    if not sent:
+        return tool_reply(
+            "receipt_failed", say=call.prompts.text("receipt.failed"), next_action="call end_call"
         )
+    say = call.prompts.text(_receipt_sent_key(sent))
+    if requested is not None and "email" in requested and "email" not in sent:
+        say = f"{call.prompts.text('receipt.no_email')} {say}"
+    return tool_reply("receipt_sent", channels=sorted(sent), say=say, next_action="call end_call")
+
+
+def charge_request(call: CallContext, state: CallState, key: str) -> ChargeRequest:
+    """The charge of the call's agreed terms under ``key``; identical for every retry of it."""
+    terms = state.terms()
+    return ChargeRequest(
+        token=terms.card.token,
+        amount_minor=terms.amount_minor,
+        currency=terms.currency,
+        idempotency_key=key,
+        description=f"{call.settings.payments.merchant_name} balance payment",
+        metadata={"account": state.account_number or "", "call_id": call.call_id},
     )
+
+
+async def charge_with_retry(call: CallContext, request: ChargeRequest) -> ChargeResult:
+    """Send the charge; an unknown outcome is asked again once with the same key."""
+    amount = Money(request.amount_minor, request.currency).to_decimal_str()
+    key = request.idempotency_key
+    call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
+    result = await call.services.desk.charge(request)
+    if result.status is ChargeStatus.FAILED and result.retryable:
+        # The outcome is unknown: ask again with the same key, which can never charge twice.
+        await asyncio.sleep(RETRY_DELAY_S)
+        call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
+        result = await call.services.desk.charge(request)
+    call.events.emit(
+        "charge_result",
+        status=result.status.value,
+        decline_reason=result.decline_reason.value if result.decline_reason else None,
+        reference=result.reference,
+    )
+    return result
+
+
+async def record_paid(call: CallContext, reference: str) -> CallState:
+    """Record the pending charge as paid and post it to the account (once per reference)."""
+    state, _ = await call.update(lambda s: s.charge_succeeded(reference))
+    if state.account_number:
+        terms = state.terms()
+        await call.services.accounts.apply_payment(
+            state.account_number, terms.amount_minor, terms.currency, reference
+        )
+    return state
+
+
+async def deliver_receipt(
+    call: CallContext,
+    state: CallState,
+    account: Account,
+    channels: frozenset[ReceiptChannel] | None = None,
+) -> frozenset[ReceiptChannel]:
+    """Send the receipt of the call's payment in the call's language and record it.
+
+    ``channels`` are those the caller asked for; by default the configured ones. Returns the
+    channels that took the receipt (none when every sender failed; the call goes on).
+    """
+    if state.payment_reference is None:
+        raise WorkflowViolation("not_paid")
+    terms = state.terms()
+    brand = terms.card.brand
+    receipt = Receipt(
+        language=call.language,
+        merchant=call.settings.payments.merchant_name,
+        amount=Money(terms.amount_minor, terms.currency),
+        brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
+        last4=terms.card.last4,
+        confirmation_code=confirmation_code(state.payment_reference),
+        paid_on=datetime.now(UTC).date(),
+        phone=account.phone,
+        email=account.email,
+    )
+    chosen = choose_channels(channels, call.settings.receipts.channels, receipt.available)
+    try:
+        sent = await call.services.receipts.send(receipt, chosen)
+    except ReceiptError as failed:
+        call.events.emit("receipt_failed", detail=str(failed))
+        return frozenset()
+    call.events.emit("receipt", channels=sorted(sent))
     await call.update(lambda s: s.receipt_sent())
-    return tool_reply(
-        "receipt_sent", say=call.prompts.text("receipt.sent"), next_action="call end_call"
+    return sent
+
+
+async def receipt_offer(call: CallContext) -> str:
+    """The receipt question: "by text or e-mail?" when the account has both, else by text."""
+    account = await call.account()
+    return call.prompts.text(
+        "receipt.offer_choice" if account is not None and account.email else "receipt.offer"
     )
+
+
+def _receipt_sent_key(sent: frozenset[ReceiptChannel]) -> str:
+    if len(sent) > 1:
+        return "receipt.sent_both"
+    return "receipt.sent_email" if "email" in sent else "receipt.sent"
 
 
 async def _verified_account(call: CallContext, state: CallState) -> Account | None:
@@ -393,6 +471,7 @@ def _hint(state: CallState) -> str:
         Step.CAPTURE: "call capture_card",
         Step.CONFIRM: "wait for the caller to say yes or no to the read-back",
         Step.CHARGE: "call confirm_and_charge to retry the unconfirmed payment safely",
+        Step.LINK_SENT: "wait for the caller to pay the payment link",
         Step.RECEIPT: "offer a receipt (send_receipt) or end_call",
         Step.END: "the call is over",
         Step.TRANSFER: "the call is being transferred",

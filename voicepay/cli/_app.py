@@ -10,8 +10,10 @@ from voicepay.cli.console import console_app
 from voicepay.cli.demo import demo
 from voicepay.cli.dtmf import dtmf_app
 from voicepay.cli.evals import eval_app
+from voicepay.cli.kpis import kpis
 from voicepay.cli.transcribe import transcribe
 from voicepay.cli.voice_auth import voice_auth_app, voiceprint_app
+from voicepay.cli.webhooks import webhooks_app
 from voicepay.cli.worker import worker
 
 app = typer.Typer(
@@ -24,12 +26,14 @@ app.command()(demo)
 app.command()(chat)
 app.command()(worker)
 app.command()(transcribe)
+app.command()(kpis)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
 app.add_typer(console_app, name="console")
 app.add_typer(dtmf_app, name="dtmf")
 app.add_typer(voice_auth_app, name="voice-auth")
 app.add_typer(voiceprint_app, name="voiceprint")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:
