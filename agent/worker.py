@@ -9,6 +9,7 @@ names the agent (see ``docs/telephony.md``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import tempfile
 from pathlib import Path
@@ -46,6 +47,10 @@ def _prewarm(process: JobProcess) -> None:
     if stt_provider(_SETTINGS) == "offline":
         # Loading the offline recogniser takes a second or two: not inside a live call.
         load_model(_SETTINGS.speech.offline_stt)
+    # Everything loaded so far lives for the process: keep it out of the collector's full
+    # passes, which otherwise stall a turn for ~200 ms (bench/load/results.md).
+    gc.collect()
+    gc.freeze()
 
 
 server = AgentServer(
