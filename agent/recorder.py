@@ -89,6 +89,7 @@ class CallRecorder:
         self._pause_started: int | None = None
         self._speech_started: int | None = None
         self._speech_ended: int | None = None
+        self._unheard = False
         self.pauses: list[Span] = []
         self.redactions: list[Span] = []
         self._resamplers: dict[tuple[str, int], rtc.AudioResampler] = {}
@@ -126,6 +127,10 @@ class CallRecorder:
         paused = self._is_paused()
         if paused and self._pause_started is None:
             self._pause_started = self._caller_at
+            if self._unheard:
+                # An utterance still unrecognised when capture began will never be transcribed
+                # (the input is shut): it may be card digits said over the prompt, so it goes.
+                self.redact_utterance()
         elif not paused and self._pause_started is not None:
             self._close_pause()
         self._caller.write(self._caller_at, np.zeros_like(data) if paused else data)
@@ -142,6 +147,11 @@ class CallRecorder:
         """The caller started speaking (VAD): where a redaction of this utterance would begin."""
         self._speech_started = max(0, self._caller_at - int(SPEECH_LEAD_S * self.sample_rate))
         self._speech_ended = None
+        self._unheard = True
+
+    def utterance_heard(self) -> None:
+        """The caller's latest utterance was transcribed (and screened for card data)."""
+        self._unheard = False
 
     def speech_ended(self) -> None:
         """The caller stopped speaking (VAD): where a redaction of this utterance would end."""
@@ -157,6 +167,7 @@ class CallRecorder:
         end = min(self._speech_ended or self._caller_at, self._caller_at)
         start, end = self._widen(start, -1), self._widen(end, 1)
         self._caller.blank(start, end)
+        self._unheard = False
         rate = float(self.sample_rate)
         self.redactions.append((start / rate, end / rate))
 
@@ -172,6 +183,8 @@ class CallRecorder:
         def on_event(event: CallEvent) -> None:
             if event.kind == "card_data_redacted" and event.data.get("source") == "caller_speech":
                 self.redact_utterance()
+            elif event.kind == "caller_said":
+                self.utterance_heard()
 
         session.on("user_state_changed", on_user_state)
         events.subscribe(on_event)
@@ -219,7 +232,10 @@ class CallRecorder:
             "pauses": _spans(self.pauses),
             "pause_reason": "card data capture: the caller channel is not recorded",
             "redactions": _spans(self.redactions),
-            "redaction_reason": "card data in the caller's speech: the utterance is blanked",
+            "redaction_reason": (
+                "card data in the caller's speech, or speech still unrecognised when a capture "
+                "began: the utterance is blanked"
+            ),
         }
         (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         return path

@@ -155,3 +155,31 @@ def test_the_tap_records_the_maskers_output_so_no_tone_is_kept(tmp_path: Path) -
     assert keys == list("4921#")
     assert detect(caller, RATE) == []
     assert caller.any()
+
+
+@pytest.mark.parametrize("transcribed", [False, True])
+def test_speech_cut_off_by_a_capture_window_is_blanked_unless_it_was_transcribed(
+    tmp_path: Path, transcribed: bool
+) -> None:
+    clock = LineClock()
+    capturing = {"now": False}
+    recorder = CallRecorder(is_paused=lambda: capturing["now"], sample_rate=RATE, clock=clock)
+    for index in range(150):
+        if index == 80:
+            recorder.speech_started()  # the caller starts reading digits over the prompt
+        if index == 95 and transcribed:
+            recorder.utterance_heard()
+        capturing["now"] = index >= 100
+        clock.sent += FRAME
+        quiet = index < 78
+        recorder.caller(frame(line_noise(FRAME, index) if quiet else voice_like(FRAME, index)))
+    recorder.save(tmp_path)
+    caller, _, _ = read_stereo(tmp_path / RECORDING_FILE)
+    redactions = json.loads((tmp_path / MANIFEST_FILE).read_text())["redactions"]
+    speech = caller[80 * FRAME : 100 * FRAME]
+    if transcribed:
+        assert speech.all() and redactions == []
+    else:
+        assert not speech.any() and len(redactions) == 1
+        assert redactions[0]["end_s"] == pytest.approx(100 * FRAME / RATE)
+    assert caller[: 30 * FRAME].all(), "speech before the utterance is kept"
