@@ -89,6 +89,8 @@ def two_tone_purity(samples: npt.NDArray[np.float64], omegas: tuple[float, float
     return max(explained, 0.0) / total
 
 
+_BLOCK = 32
+_WITHIN = np.arange(_BLOCK, dtype=np.float64)
 Stretch = tuple[int, int, float, float]
 """Samples ``start .. stop - 1`` of a buffer, and the two frequencies to fit (rad/sample)."""
 
@@ -96,34 +98,34 @@ Stretch = tuple[int, int, float, float]
 def purities(samples: npt.NDArray[np.float32], stretches: list[Stretch]) -> list[float]:
     """:func:`two_tone_purity` of several stretches of ``samples``, with numpy calls shared.
 
-    Each stretch's phases come from one running product over all of them, taken relative to
-    its value at the stretch's first sample.
+    Sample ``q * B + r`` of a stretch has phase ``exp(-1j w (q B + r))``, the product of a block
+    phase and a phase within the block: the projections are one batched matrix product of the
+    stretches, cut into blocks of ``B`` and padded with zeros, with the within-block phases, then a
+    weighted sum over blocks. No running product over every sample, and no rounding accumulating
+    along it.
     """
-    if len(stretches) <= 1:
-        if not stretches:
-            return []
-        start, stop, w1, w2 = stretches[0]
-        return [two_tone_purity(samples[start:stop].astype(np.float64), (w1, w2))]
+    if not stretches:
+        return []
     lengths = [stop - start for start, stop, _, _ in stretches]
-    begins = [0]
-    for n in lengths[:-1]:
-        begins.append(begins[-1] + n)
-    x = np.concatenate([samples[start:stop] for start, stop, _, _ in stretches], dtype=np.float64)
-    totals: list[float] = np.add.reduceat(np.square(x), begins).tolist()
-    omegas = np.array([(w1, w2) for _, _, w1, w2 in stretches]).T
-    steps = np.repeat(np.exp(-1j * omegas), lengths, axis=1)
-    steps[:, begins] = 1.0
-    running = np.cumprod(steps, axis=1)
-    # Within stretch j the phases are running / running[begin_j]: divide the sums instead.
-    sums = np.add.reduceat(running * x, begins, axis=1) / running[:, begins]
+    blocks = max(-(-n // _BLOCK) for n in lengths)
+    x = np.zeros((len(stretches), blocks * _BLOCK))
+    for row, (start, stop, _, _) in zip(x, stretches, strict=True):
+        row[: stop - start] = samples[start:stop]
+    totals: list[float] = np.einsum("ij,ij->i", x, x).tolist()
+    omegas = np.array([(w1, w2) for _, _, w1, w2 in stretches])
+    within = omegas[:, :, None] * _WITHIN
+    # Rows: cos w1 r, cos w2 r, sin w1 r, sin w2 r; sum x cos = Re, sum x sin = -Im.
+    basis = np.concatenate([np.cos(within), np.sin(within)], axis=1)
+    parts = np.matmul(basis, x.reshape(len(stretches), blocks, _BLOCK).transpose(0, 2, 1))
+    across = np.exp(-1j * omegas[:, :, None] * (_BLOCK * np.arange(blocks)))
+    sums = np.einsum("ijk,ijk->ij", parts[:, :2] - 1j * parts[:, 2:], across)
     out = []
-    for n, total, (p1, p2), w1, w2 in zip(
-        lengths, totals, sums.T.tolist(), omegas[0].tolist(), omegas[1].tolist(), strict=True
+    for n, total, (p1, p2), (w1, w2) in zip(
+        lengths, totals, sums.tolist(), omegas.tolist(), strict=True
     ):
         if n < 8 or total <= 0.0:
             out.append(0.0)
             continue
-        # sum x cos(w k) = Re(sum x exp(-1j w k)); sum x sin(w k) = -Im(...).
         explained = _explained((w1, w2), n, (p1.real, p2.real, -p1.imag, -p2.imag))
         out.append(max(explained, 0.0) / total)
     return out

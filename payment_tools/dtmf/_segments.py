@@ -107,9 +107,10 @@ def _errors(
 
     ``lags`` is ``(n, 4)``: one-hop then ``LONG_LAG``-hop products of the row and column tones.
     """
-    phase = np.angle(lags)
+    # np.angle and np.round, without their Python wrappers: this runs once per analysis.
+    phase = np.arctan2(lags.imag, lags.real)
     long_hops = LONG_LAG * hop
-    turns = np.round((phase[:, :2] * LONG_LAG - phase[:, 2:]) / (2 * np.pi))
+    turns = np.rint((phase[:, :2] * LONG_LAG - phase[:, 2:]) / (2 * np.pi))
     relative = (phase[:, 2:] + 2 * np.pi * turns) * (sample_rate / (2 * np.pi * long_hops))
     measurable: list[bool] = np.all(lags != 0, axis=1).tolist()
     pairs: list[list[float]] = (relative / nominal).tolist()

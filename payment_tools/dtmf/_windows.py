@@ -175,9 +175,10 @@ class WindowAnalyzer:
         short to be a key on its own, can go unnoticed.
         """
         spectrum, energy = self._bank.analyze_tiles(samples)
-        squares = np.square(spectrum)
-        power = (squares[:8] + squares[8:]).reshape(2, 4, -1)
-        strongest = power.max(axis=1)
+        # In place, and ufuncs without wrappers: this runs on every batch of audio.
+        squares = np.square(spectrum, out=spectrum)
+        power = np.add(squares[:8], squares[8:], out=squares[:8]).reshape(2, 4, -1)
+        strongest = np.maximum.reduce(power, axis=1)
         # Energy share, and a floor implied by the level test: they clear nearly all speech.
         floor = np.maximum(energy, 2.0 * self._tile_min_bin)
         shared = (strongest[0] + strongest[1] >= floor).nonzero()[0]
@@ -192,7 +193,7 @@ class WindowAnalyzer:
         spectrum, energy = self._bank.analyze(samples)
         squares = np.square(spectrum)
         power = (squares[:8] + squares[8:]).reshape(2, 4, -1)
-        strongest = power.max(axis=1)
+        strongest = np.maximum.reduce(power, axis=1)
         # Energy share, and a floor implied by the level test: few windows pass both.
         floor = np.maximum(energy, 2.0 * self._min_bin)
         candidates = (strongest[0] + strongest[1] >= floor).nonzero()[0]

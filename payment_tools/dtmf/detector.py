@@ -139,22 +139,32 @@ class DtmfDetector:
         self._pending_due = 0
         self._analysed_to = 0
         self._dense = False
+        self._schedule()
 
     def process(self, samples: npt.ArrayLike) -> list[DtmfHit]:
         """Consume a chunk of mono audio (float in [-1, 1] or int16); return keys now complete."""
         x = samples if isinstance(samples, np.ndarray) else np.asarray(samples)
         buffer = self._buffer
         buffer.append(x if x.ndim == 1 else x.reshape(-1))
+        return self.drain() if buffer.end >= self._due else []
+
+    def _schedule(self) -> None:
+        """Set when :meth:`process` next analyses, once per analysis rather than per chunk."""
         # While a tone is under way, look more often, and judge it as soon as it can be.
         due = self._analysed_to + self._batch
         if self._run is not None:
             due = min(due, self._analysed_to + self._busy_batch)
         elif self._pending is not None:
             due = min(due, self._pending_due)
-        return self.drain() if buffer.end >= due else []
+        self._due = due
 
     def drain(self) -> list[DtmfHit]:
         """Analyse all audio received so far, without waiting for a full batch."""
+        hits = self._analyse()
+        self._schedule()
+        return hits
+
+    def _analyse(self) -> list[DtmfHit]:
         hits: list[DtmfHit] = []
         span = BLOCKS_PER_WINDOW
         end = self._buffer.end
