@@ -242,7 +242,7 @@ class CallRecorder:
 
 
 def _spans(spans: list[Span]) -> list[dict[str, float]]:
-    return [{"start_s": round(a, 3), "end_s": round(b, 3)} for a, b in spans]
+    return [{"start_s": round(a, 6), "end_s": round(b, 6)} for a, b in spans]
 
 
 class RecordingTap(rtc.FrameProcessor[rtc.AudioFrame]):

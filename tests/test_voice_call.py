@@ -84,13 +84,13 @@ def test_the_recording_is_silent_in_each_capture_window_and_holds_no_tone(voice_
     assert len(manifest["redactions"]) == 1  # the card read aloud at the amount question
     quiet = [*manifest["pauses"], *manifest["redactions"]]
     for window in quiet:
-        start, end = int(window["start_s"] * rate), int(window["end_s"] * rate)
+        start, end = round(window["start_s"] * rate), round(window["end_s"] * rate)
         assert end - start > rate
         assert not caller[start:end].any(), window
     # Everywhere else the caller channel is the live line: never digitally silent for long.
     loud = caller != 0
     for window in quiet:
-        loud[int(window["start_s"] * rate) : int(window["end_s"] * rate)] = True
+        loud[round(window["start_s"] * rate) : round(window["end_s"] * rate)] = True
     edges = np.diff(np.concatenate([[0], (~loud).astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     assert (ends - starts < LONG_SILENCE_S * rate).all()
