@@ -38,6 +38,7 @@ from agent.recorder import CallRecorder, RecordedAudioOutput, RecordingTap
 from agent.runtime import build_llm, build_session
 from agent.speech.config import Language
 from agent.speech.espeak_tts import EspeakTTS
+from agent.speech_language import follow_language
 from agent.text_call import mask_keys
 from agent.voice_caller import CallerVoice, key_tones, to_pcm
 from agent.voice_line import CallerLine, Earpiece
@@ -120,7 +121,8 @@ class VoiceCall:
         self._reply_expected_at: float | None = None
         self._closed = False
         call.keypad.on_line = self._on_keypad_line
-        call.events.subscribe(self._on_call_event)
+        call.events.subscribe(self._on_call_event, details=False)
+        follow_language(call, self.session)
         self.session.on("speech_created", self._on_speech)
         self.recorder.follow(self.session, call.events)
 

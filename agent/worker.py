@@ -26,6 +26,7 @@ from agent.runtime import build_llm, build_session, open_call, open_services
 from agent.speech.config import stt_provider
 from agent.speech.factory import make_stt, make_tts
 from agent.speech.models import load_model
+from agent.speech_language import follow_language
 from payment_tools.dtmf import DtmfMaskingProcessor, DualSourceKeys
 from voicepay.call_records import caller_hash
 from voicepay.logging_setup import install_pii_filter
@@ -85,6 +86,7 @@ async def entrypoint(ctx: JobContext) -> None:
             tts=make_tts(settings, language),
             vad=ctx.proc.userdata["vad"],
         )
+        follow_language(call, session)
         agent = PaymentAgent(call)
         # Keys arrive as SIP events and, with some carriers, as tones in the audio: both go
         # through one merger so a press counted twice is counted once.

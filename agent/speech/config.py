@@ -62,6 +62,11 @@ class SpeechSettings(BaseModel):
     offline_stt: OfflineSTTSettings = OfflineSTTSettings()
     offline_tts: OfflineTTSSettings = OfflineTTSSettings()
     deepgram_stt_model: str = "nova-3"
+    deepgram_stt_languages: dict[Language, str] = Field(
+        {"en": "en-US", "fr": "fr"},
+        description="Deepgram STT language per call language (a JSON object in "
+        "VOICEPAY_SPEECH__DEEPGRAM_STT_LANGUAGES).",
+    )
     deepgram_base_url: str = Field(
         "https://api.deepgram.com", description="Deepgram API root (the REST and live APIs)."
     )
@@ -69,7 +74,20 @@ class SpeechSettings(BaseModel):
     openai_stt_model: str = "gpt-4o-mini-transcribe"
     openai_tts_model: str = "gpt-4o-mini-tts"
     openai_tts_voice: str = "ash"
+    openai_tts_voices: dict[Language, str] = Field(
+        {},
+        description="OpenAI TTS voice per call language, else openai_tts_voice (a JSON object in "
+        'VOICEPAY_SPEECH__OPENAI_TTS_VOICES, e.g. {"fr": "coral"}).',
+    )
     openai_base_url: str | None = None
+
+    def deepgram_language(self, language: Language) -> str:
+        """The Deepgram STT language code for a call in ``language``."""
+        return self.deepgram_stt_languages.get(language, language)
+
+    def openai_voice(self, language: Language) -> str:
+        """The OpenAI TTS voice for a call in ``language``."""
+        return self.openai_tts_voices.get(language, self.openai_tts_voice)
 
 
 class SpeechConfig(Protocol):

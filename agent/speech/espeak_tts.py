@@ -42,10 +42,8 @@ class EspeakTTS(tts.TTS[Literal["metrics_collected", "error"]]):
             raise SpeechConfigError(
                 f"{self._settings.executable} is not installed (scripts/install-speech.sh)"
             )
-        if language not in self._settings.voices:
-            raise SpeechConfigError(f"no espeak-ng voice configured for language {language!r}")
         self._executable = executable
-        self._voice = self._settings.voices[language]
+        self._language, self._voice = self._voice_for(language)
 
     @property
     def model(self) -> str:
@@ -56,6 +54,24 @@ class EspeakTTS(tts.TTS[Literal["metrics_collected", "error"]]):
     def provider(self) -> str:
         """The synthesiser."""
         return "espeak-ng"
+
+    @property
+    def language(self) -> Language:
+        """The language it speaks."""
+        return self._language
+
+    def update_options(self, *, language: Language) -> None:
+        """Speak ``language`` from the next synthesis on (the call changed language).
+
+        Raises:
+            SpeechConfigError: no voice is configured for ``language``.
+        """
+        self._language, self._voice = self._voice_for(language)
+
+    def _voice_for(self, language: Language) -> tuple[Language, str]:
+        if language not in self._settings.voices:
+            raise SpeechConfigError(f"no espeak-ng voice configured for language {language!r}")
+        return language, self._settings.voices[language]
 
     def command(self) -> list[str]:
         """The espeak-ng command line (the text is not on it)."""

@@ -29,7 +29,7 @@ def make_stt(config: SpeechConfig, language: Language) -> stt.STT[Any]:
         assert key is not None
         return deepgram.STT(
             model=speech.deepgram_stt_model,
-            language="fr" if language == "fr" else "en-US",
+            language=speech.deepgram_language(language),
             numerals=True,
             redact=["pci"],
             api_key=key.get_secret_value(),
@@ -67,7 +67,7 @@ def make_tts(config: SpeechConfig, language: Language = "en") -> tts.TTS[Any]:
         assert key is not None
         return openai.TTS(
             model=speech.openai_tts_model,
-            voice=speech.openai_tts_voice,
+            voice=speech.openai_voice(language),
             api_key=key.get_secret_value(),
             base_url=speech.openai_base_url or NOT_GIVEN,
         )

@@ -80,6 +80,19 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
         """The call languages the loaded model recognises."""
         return ("en", "fr") if self._model.multilingual else ("en",)
 
+    @property
+    def language(self) -> Language:
+        """The language it recognises when a recognition names none."""
+        return self._language
+
+    def update_options(self, *, language: str) -> None:
+        """Recognise ``language`` from the next utterance on (the call changed language).
+
+        Raises:
+            SpeechConfigError: the loaded model cannot hear ``language``.
+        """
+        self._language = self._check_language(language)
+
     async def _recognize_impl(
         self,
         buffer: AudioBuffer,
