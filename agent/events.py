@@ -51,17 +51,25 @@ class CallEvents:
 
     call_id: str
     _listeners: list[EventListener] = field(default_factory=list)
+    _want_details: int = 0
     _started: float = field(default_factory=time.monotonic)
     history: list[CallEvent] = field(default_factory=list)
 
     @property
     def listened(self) -> bool:
-        """Whether anyone subscribed (costly details can be skipped when nobody listens)."""
-        return bool(self._listeners)
+        """Whether a listener wants costly details (e.g. every LLM request); else skip them."""
+        return self._want_details > 0
 
-    def subscribe(self, listener: EventListener) -> None:
-        """Call ``listener`` for every later event."""
+    def subscribe(self, listener: EventListener, *, details: bool = True) -> None:
+        """Call ``listener`` for every later event.
+
+        Args:
+            listener: called synchronously with each event.
+            details: whether the listener needs the costly events (a transcript writer does; a
+                metrics counter or a recorder does not), which are only built when one does.
+        """
         self._listeners.append(listener)
+        self._want_details += details
 
     def emit(self, kind: str, **data: Any) -> CallEvent:
         """Record an event and hand it to every listener.

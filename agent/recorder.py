@@ -187,7 +187,7 @@ class CallRecorder:
                 self.utterance_heard()
 
         session.on("user_state_changed", on_user_state)
-        events.subscribe(on_event)
+        events.subscribe(on_event, details=False)
 
     def _widen(self, edge: int, step: int) -> int:
         """Move a redaction edge outwards while speech goes on (VAD marks can lag the audio)."""
