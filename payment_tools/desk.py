@@ -119,6 +119,18 @@ class PaymentDesk:
             errors=result.errors,
         )
 
+    async def create_customer(self, *, account_number: str, idempotency_key: str) -> str:
+        """Create (idempotently) the processor customer an account's saved card belongs to.
+
+        Raises:
+            ValueError: the account number or idempotency key is empty.
+            GatewayUnavailable: retry with the same key.
+            GatewayError: any other processor error.
+        """
+        return await self._gateway.create_customer(
+            account_number=account_number, idempotency_key=idempotency_key
+        )
+
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         """Charge a token; declines and unknown outcomes come back as results, never raised."""
         return await self._gateway.charge(request)

@@ -148,9 +148,10 @@ class _Server:
 
 
 def _for_localstripe(path: str, body: str) -> str:
-    """Adapt a PaymentIntent body to localstripe 1.15.10, which predates two parameters.
+    """Adapt a PaymentIntent body to localstripe 1.15.10, which predates three parameters.
 
-    It rejects ``description`` and knows ``allowed_payment_method_types`` by its older name.
+    It rejects ``description`` and ``setup_future_usage`` (so it never attaches a card to a
+    Customer on a charge) and knows ``allowed_payment_method_types`` by its older name.
     The recording keeps what the SDK sent; only the forwarded copy changes.
     """
     if path != "/v1/payment_intents":
@@ -158,7 +159,7 @@ def _for_localstripe(path: str, body: str) -> str:
     pairs = [
         (key.replace("allowed_payment_method_types", "payment_method_types"), value)
         for key, value in parse_qsl(body, keep_blank_values=True)
-        if key != "description"
+        if key not in ("description", "setup_future_usage")
     ]
     return urlencode(pairs)
 

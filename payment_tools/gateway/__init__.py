@@ -11,6 +11,7 @@ from payment_tools.gateway.base import (
     ChargeStatus,
     DeclineReason,
     PaymentGateway,
+    SavedCard,
 )
 from payment_tools.gateway.checkout import CheckoutGateway, CheckoutLink, CheckoutRequest
 from payment_tools.gateway.checkout_sandbox import SandboxCheckout
@@ -41,6 +42,7 @@ __all__ = [
     "PaymentGateway",
     "SandboxCheckout",
     "SandboxGateway",
+    "SavedCard",
     "StripeGateway",
     "map_stripe_error",
 ]

@@ -33,6 +33,18 @@ def check_amount_and_key(amount_minor: int, currency: str, idempotency_key: str)
         raise ValueError("idempotency_key must not be empty")
 
 
+def check_customer_request(account_number: str, idempotency_key: str) -> None:
+    """Refuse a customer creation without an account number or idempotency key.
+
+    Raises:
+        ValueError: Says which field is empty.
+    """
+    if not account_number:
+        raise ValueError("account_number must not be empty")
+    if not idempotency_key:
+        raise ValueError("idempotency_key must not be empty")
+
+
 # Stripe's metadata limits: 50 keys, 40-character keys, 500-character values.
 _MAX_METADATA_KEYS = 50
 _MAX_METADATA_KEY_LENGTH = 40
@@ -54,6 +66,16 @@ class CardToken:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedCard:
+    """A card kept on file with the processor, under the caller's consent; carries no card data."""
+
+    customer: str  # processor customer id (Stripe cus_...)
+    token: str  # PaymentMethod id attached to that customer
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChargeRequest:
     """One charge of a tokenized card, in minor units of an ISO 4217 currency.
 
@@ -64,9 +86,16 @@ class ChargeRequest:
         idempotency_key: the key that makes a retried charge safe; reuse it for every retry.
         description: shown on the processor's dashboard.
         metadata: account and call identifiers; never card data.
+        customer: the processor customer (Stripe ``cus_...``) the charge is made for.
+        save_card: keep the card on file under ``customer`` for later off-session charges
+            (Stripe ``setup_future_usage=off_session``); needs ``customer``. The card is kept
+            only if the charge succeeds.
+        off_session: a merchant-initiated charge of a card saved under ``customer`` while the
+            caller is absent, so not MOTO; needs ``customer``, excludes ``save_card``. An
+            on-session charge with a customer (a returning caller on the line) stays MOTO.
 
     Raises:
-        ValueError: a field is out of range.
+        ValueError: a field is out of range, or the saved-card fields do not fit together.
     """
 
     token: str
@@ -75,11 +104,20 @@ class ChargeRequest:
     idempotency_key: str
     description: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
+    customer: str | None = None
+    save_card: bool = False
+    off_session: bool = False
 
     def __post_init__(self) -> None:
         check_amount_and_key(self.amount_minor, self.currency, self.idempotency_key)
         if not self.token:
             raise ValueError("token must not be empty")
+        if self.customer == "":
+            raise ValueError("customer must not be empty")
+        if (self.save_card or self.off_session) and self.customer is None:
+            raise ValueError("save_card and off_session need a customer")
+        if self.save_card and self.off_session:
+            raise ValueError("save_card and off_session are mutually exclusive")
         if len(self.metadata) > _MAX_METADATA_KEYS or any(
             len(key) > _MAX_METADATA_KEY_LENGTH or len(value) > _MAX_METADATA_VALUE_LENGTH
             for key, value in self.metadata.items()
@@ -116,6 +154,8 @@ class DeclineReason(StrEnum):
       "this card can't be used" and offer another card.
     - ``processing_error``: the processor failed while charging; a new attempt may succeed.
     - ``try_again_later``: the issuer asked for a later retry; a new attempt may succeed.
+    - ``authentication_required``: the issuer wants the cardholder to authenticate, which an
+      off-session charge cannot do; ask the customer to pay while present.
     """
 
     GENERIC = "generic"
@@ -130,6 +170,7 @@ class DeclineReason(StrEnum):
     LOST_OR_STOLEN = "lost_or_stolen"
     PROCESSING_ERROR = "processing_error"
     TRY_AGAIN_LATER = "try_again_later"
+    AUTHENTICATION_REQUIRED = "authentication_required"
 
     @property
     def retryable(self) -> bool:
@@ -162,7 +203,7 @@ class ChargeResult:
 
 
 class PaymentGateway(Protocol):
-    """A payment processor: tokenizes captured cards and charges tokens."""
+    """A payment processor: tokenizes captured cards, keeps them on file, and charges tokens."""
 
     name: str
 
@@ -173,6 +214,19 @@ class PaymentGateway(Protocol):
             CardRejected: the processor refused the card.
             GatewayUnavailable: the processor could not be reached or failed; retry with the
                 same idempotency key.
+            GatewayError: any other processor error (configuration, idempotency conflict).
+        """
+        ...
+
+    async def create_customer(self, *, account_number: str, idempotency_key: str) -> str:
+        """Create (idempotently) the processor customer that an account's saved card belongs to.
+
+        Returns:
+            The customer id.
+
+        Raises:
+            ValueError: the account number or idempotency key is empty.
+            GatewayUnavailable: retry with the same key.
             GatewayError: any other processor error (configuration, idempotency conflict).
         """
         ...

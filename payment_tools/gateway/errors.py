@@ -56,6 +56,8 @@ _DECLINE_REASONS: dict[str, DeclineReason] = {
     "issuer_not_available": DeclineReason.TRY_AGAIN_LATER,
     "reenter_transaction": DeclineReason.TRY_AGAIN_LATER,
     "approve_with_id": DeclineReason.TRY_AGAIN_LATER,
+    # Off-session charges only: Stripe sends it as both code and decline code.
+    "authentication_required": DeclineReason.AUTHENTICATION_REQUIRED,
 }
 
 

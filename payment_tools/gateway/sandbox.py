@@ -1,7 +1,13 @@
 """An offline gateway with Stripe's test-card and idempotency semantics, for demos, tests and evals.
 
-The sandbox keeps, per token, only the behaviour its card number selects (success or one kind of
-decline), the brand, the last four digits and the expiry; never the card number or security code.
+The sandbox never keeps a card number or security code: a token's id carries the behaviour its
+card number selects (success or one kind of decline), the brand and the last four digits (see
+:mod:`payment_tools.gateway.sandbox_cards`), so any instance can charge it. Saved cards follow
+Stripe: a successful ``save_card`` charge attaches the token to the customer, and an off-session
+charge of a token known not to be attached to that customer is refused. Which customer a card
+was saved under is known only to the instance that saved it; another instance (another process)
+trusts the pairing it is given, as it cannot tell.
+
 A :class:`FaultPlan` injects connector failures, including the dangerous one: the charge is made
 but the response is lost, so only a retry with the same idempotency key avoids charging twice.
 """
@@ -9,6 +15,7 @@ but the response is lost, so only a retry with the same idempotency key avoids c
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -21,7 +28,7 @@ from payment_tools.gateway.base import (
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
-    DeclineReason,
+    check_customer_request,
 )
 from payment_tools.gateway.checkout import CheckoutLink, CheckoutRequest
 from payment_tools.gateway.checkout_sandbox import SandboxCheckout
@@ -31,28 +38,12 @@ from payment_tools.gateway.errors import (
     GatewayUnavailable,
     decline_reason,
 )
+from payment_tools.gateway.sandbox_cards import CardFacts, inspect_card, new_token_id, read_token
 from payment_tools.secure_card import MaskedCard, SecureCard
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class _Decline:
-    code: str
-    decline_code: str
-
-
-# Stripe's test cards (docs.stripe.com/testing#declined-payments): tokenizing succeeds, charging
-# declines with these codes. Any other Luhn-valid number charges successfully.
-_TEST_CARD_DECLINES: dict[str, _Decline] = {
-    "4000000000000002": _Decline("card_declined", "generic_decline"),
-    "4000000000009995": _Decline("card_declined", "insufficient_funds"),
-    "4000000000009987": _Decline("card_declined", "lost_card"),
-    "4000000000009979": _Decline("card_declined", "stolen_card"),
-    "4000000000000069": _Decline("expired_card", "expired_card"),
-    "4000000000000127": _Decline("incorrect_cvc", "incorrect_cvc"),
-    "4000000000000119": _Decline("processing_error", "processing_error"),
-}
+_CUSTOMER_ID = re.compile(r"cus_sandbox_[0-9a-f]{16}")
 
 
 class Fault(StrEnum):
@@ -83,17 +74,23 @@ class FaultPlan:
     Args:
         charge: faults for the next :meth:`SandboxGateway.charge` calls.
         tokenize: faults for the next :meth:`SandboxGateway.tokenize` calls.
+        customer: faults for the next :meth:`SandboxGateway.create_customer` calls.
     """
 
     charge: deque[Fault | None] = field(default_factory=deque)
     tokenize: deque[Fault | None] = field(default_factory=deque)
+    customer: deque[Fault | None] = field(default_factory=deque)
 
     @classmethod
     def of(
-        cls, *, charge: Iterable[Fault | None] = (), tokenize: Iterable[Fault | None] = ()
+        cls,
+        *,
+        charge: Iterable[Fault | None] = (),
+        tokenize: Iterable[Fault | None] = (),
+        customer: Iterable[Fault | None] = (),
     ) -> FaultPlan:
         """Build a plan from sequences, e.g. ``FaultPlan.of(charge=[Fault.LOST_RESPONSE] * 2)``."""
-        return cls(charge=deque(charge), tokenize=deque(tokenize))
+        return cls(charge=deque(charge), tokenize=deque(tokenize), customer=deque(customer))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,47 +102,12 @@ class LedgerEntry:
     amount_minor: int
     currency: str
     reference: str
+    customer: str | None = None
+    off_session: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _CardFacts:
-    """All the sandbox keeps about a card: its test behaviour and what a token may show."""
-
-    decline: _Decline | None
-    brand: str
-    last4: str
-    exp_month: int = field(repr=False)
-    exp_year: int = field(repr=False)
-
-
-def _luhn_valid(number: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
-def _inspect(card: SecureCard, today: date) -> _CardFacts | CardRejected:
-    number, cvc, _postal = card.reveal()
-    if not (12 <= len(number) <= 19 and number.isdigit() and _luhn_valid(number)):
-        return CardRejected(DeclineReason.INCORRECT_NUMBER, decline_code="incorrect_number")
-    if cvc and not (cvc.isdigit() and 3 <= len(cvc) <= 4):
-        return CardRejected(DeclineReason.INCORRECT_CVC, decline_code="invalid_cvc")
-    if not 1 <= card.exp_month <= 12:
-        return CardRejected(DeclineReason.INVALID_EXPIRY, decline_code="invalid_expiry_month")
-    if (card.exp_year, card.exp_month) < (today.year, today.month):
-        return CardRejected(DeclineReason.EXPIRED_CARD, decline_code="expired_card")
-    masked = card.masked
-    return _CardFacts(
-        decline=_TEST_CARD_DECLINES.get(number),
-        brand=masked.brand,
-        last4=masked.last4,
-        exp_month=card.exp_month,
-        exp_year=card.exp_year,
-    )
+def _failed(code: str) -> ChargeResult:
+    return ChargeResult(status=ChargeStatus.FAILED, error_code=code, request_id=_new_id("req"))
 
 
 def _new_id(prefix: str) -> str:
@@ -167,8 +129,10 @@ class SandboxGateway:
     ) -> None:
         self.faults = faults if faults is not None else FaultPlan()
         self._today = today
-        self._cards: dict[str, _CardFacts] = {}
-        self._tokens: dict[str, tuple[_CardFacts, CardToken]] = {}
+        self._tokens: dict[str, tuple[CardFacts, CardToken]] = {}
+        self._issued: set[str] = set()
+        self._customers: dict[str, tuple[str, str]] = {}
+        self._attached: dict[str, str] = {}
         self._charges: dict[str, tuple[tuple[object, ...], ChargeResult]] = {}
         self._ledger: list[LedgerEntry] = []
         self.checkout: SandboxCheckout | None = None
@@ -191,8 +155,8 @@ class SandboxGateway:
         fault = self.faults.tokenize.popleft() if self.faults.tokenize else None
         if fault in (Fault.CONNECTION_ERROR, Fault.SERVER_ERROR):
             raise GatewayUnavailable(_FAULT_CODES[fault], retryable=True, request_id=_new_id("req"))
-        # Raised here rather than inside _inspect so no traceback reaches a frame holding digits.
-        facts = _inspect(card, self._today())
+        # Raised here, not in inspect_card, so no traceback reaches a frame holding digits.
+        facts = inspect_card(card, self._today())
         if isinstance(facts, CardRejected):
             raise facts
         if idempotency_key in self._tokens:
@@ -201,20 +165,49 @@ class SandboxGateway:
                 raise GatewayError("idempotency_error", request_id=_new_id("req"))
         else:
             token = CardToken(
-                token=_new_id("pm"),
+                token=new_token_id(facts),
                 brand=facts.brand,
                 last4=facts.last4,
                 exp_month=facts.exp_month,
                 exp_year=facts.exp_year,
             )
             self._tokens[idempotency_key] = (facts, token)
-            self._cards[token.token] = facts
+            self._issued.add(token.token)
         if fault is Fault.LOST_RESPONSE:
             raise GatewayUnavailable(_FAULT_CODES[fault], retryable=True)
         return token
 
+    async def create_customer(self, *, account_number: str, idempotency_key: str) -> str:
+        """Create a ``cus_sandbox_...`` customer, returning the same id for a reused key.
+
+        Raises:
+            ValueError: the account number or idempotency key is empty.
+            GatewayUnavailable: an injected fault.
+            GatewayError: ``idempotency_error`` when the key was used for another account.
+        """
+        check_customer_request(account_number, idempotency_key)
+        fault = self.faults.customer.popleft() if self.faults.customer else None
+        if fault in (Fault.CONNECTION_ERROR, Fault.SERVER_ERROR):
+            raise GatewayUnavailable(_FAULT_CODES[fault], retryable=True, request_id=_new_id("req"))
+        if idempotency_key in self._customers:
+            first_account, customer = self._customers[idempotency_key]
+            if first_account != account_number:
+                raise GatewayError("idempotency_error", request_id=_new_id("req"))
+        else:
+            customer = _new_id("cus")
+            self._customers[idempotency_key] = (account_number, customer)
+        if fault is Fault.LOST_RESPONSE:
+            raise GatewayUnavailable(_FAULT_CODES[fault], retryable=True)
+        return customer
+
     async def charge(self, request: ChargeRequest) -> ChargeResult:
-        """Charge a sandbox token, replaying the first result for a reused idempotency key."""
+        """Charge a sandbox token, replaying the first result for a reused idempotency key.
+
+        Any instance can charge any sandbox token. A ``customer`` that is not a sandbox
+        customer id fails ``resource_missing``; a token known to be attached to another
+        customer, or an off-session charge of a token known to be attached to none, fails
+        ``payment_method_not_attached`` (Stripe refuses both).
+        """
         fault = self.faults.charge.popleft() if self.faults.charge else None
         if fault in (Fault.CONNECTION_ERROR, Fault.SERVER_ERROR):
             return self._fault_result(fault)
@@ -224,15 +217,14 @@ class SandboxGateway:
             request.currency,
             request.description,
             tuple(sorted(request.metadata.items())),
+            request.customer,
+            request.save_card,
+            request.off_session,
         )
         if request.idempotency_key in self._charges:
             first_params, first_result = self._charges[request.idempotency_key]
             if first_params != params:
-                return ChargeResult(
-                    status=ChargeStatus.FAILED,
-                    error_code="idempotency_error",
-                    request_id=_new_id("req"),
-                )
+                return _failed("idempotency_error")
             result = first_result
         else:
             result = self._process(request)
@@ -241,24 +233,31 @@ class SandboxGateway:
             return self._fault_result(fault)
         logger.info(
             "sandbox charge finished",
-            extra={"status": result.status.value, "decline_code": result.decline_code},
+            extra={
+                "status": result.status.value,
+                "decline_code": result.decline_code,
+                "error_code": result.error_code,
+                "off_session": request.off_session,
+            },
         )
         return result
 
     def _process(self, request: ChargeRequest) -> ChargeResult:
-        facts = self._cards.get(request.token)
-        if facts is None:
-            return ChargeResult(
-                status=ChargeStatus.FAILED, error_code="resource_missing", request_id=_new_id("req")
-            )
+        facts = read_token(request.token)
+        customer = request.customer
+        if facts is None or (customer is not None and _CUSTOMER_ID.fullmatch(customer) is None):
+            return _failed("resource_missing")
+        if not self._may_charge_for_customer(request):
+            return _failed("payment_method_not_attached")
         reference = _new_id("pi")
-        if facts.decline is not None:
-            reason = decline_reason(facts.decline.code, facts.decline.decline_code)
+        decline = facts.decline
+        if decline is not None and (request.off_session or not decline.off_session_only):
+            reason = decline_reason(decline.code, decline.decline_code)
             return ChargeResult(
                 status=ChargeStatus.DECLINED,
                 reference=reference,
                 decline_reason=reason,
-                decline_code=facts.decline.decline_code,
+                decline_code=decline.decline_code,
                 retryable=reason.retryable,
                 request_id=_new_id("req"),
             )
@@ -269,11 +268,25 @@ class SandboxGateway:
                 amount_minor=request.amount_minor,
                 currency=request.currency,
                 reference=reference,
+                customer=request.customer,
+                off_session=request.off_session,
             )
         )
+        if request.save_card and request.customer is not None:
+            self._attached[request.token] = request.customer
         return ChargeResult(
             status=ChargeStatus.SUCCEEDED, reference=reference, request_id=_new_id("req")
         )
+
+    def _may_charge_for_customer(self, request: ChargeRequest) -> bool:
+        if request.customer is None:
+            return True
+        owner = self._attached.get(request.token)
+        if owner is not None:
+            return owner == request.customer
+        # A token issued here and never saved is attached to nobody. One issued by another
+        # instance may have been saved there: only that process knows, so trust the caller.
+        return not (request.off_session and request.token in self._issued)
 
     @staticmethod
     def _fault_result(fault: Fault) -> ChargeResult:

@@ -1,4 +1,9 @@
-"""Stripe gateway: PaymentMethods for tokens and confirmed MOTO PaymentIntents for charges.
+"""Stripe gateway: PaymentMethods for tokens, Customers for saved cards, PaymentIntents for charges.
+
+A charge with the caller on the line is a confirmed MOTO PaymentIntent; saving its card adds the
+customer and ``setup_future_usage=off_session`` (Stripe attaches the card once the charge
+succeeds). A later charge of the saved card with the caller absent is an ``off_session``
+PaymentIntent, which is not MOTO.
 
 Built on the official SDK's ``StripeClient`` and its async methods. Every request carries an
 idempotency key and goes through the SDK's single retry policy (connection errors, timeouts,
@@ -13,7 +18,11 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import stripe
-from stripe.params import PaymentIntentCreateParams, PaymentMethodCreateParams
+from stripe.params import (
+    CustomerCreateParams,
+    PaymentIntentCreateParams,
+    PaymentMethodCreateParams,
+)
 
 from payment_tools.gateway._stripe_logging import guard_sdk_logging, sdk_prints_bodies
 from payment_tools.gateway.base import (
@@ -21,6 +30,8 @@ from payment_tools.gateway.base import (
     ChargeRequest,
     ChargeResult,
     ChargeStatus,
+    DeclineReason,
+    check_customer_request,
 )
 from payment_tools.gateway.checkout import (
     CheckoutLink,
@@ -152,29 +163,42 @@ class StripeGateway:
         )
         return method.id
 
+    async def create_customer(self, *, account_number: str, idempotency_key: str) -> str:
+        """Create the Customer an account's saved card belongs to; returns its ``cus_...`` id.
+
+        Raises:
+            ValueError: the account number or idempotency key is empty.
+            GatewayUnavailable: connection error, timeout or Stripe server error after the SDK's
+                retries; retry with the same idempotency key.
+            GatewayError: any other Stripe error (configuration, idempotency conflict).
+        """
+        check_customer_request(account_number, idempotency_key)
+        params: CustomerCreateParams = {"metadata": {"account_number": account_number}}
+        try:
+            customer = await self._client.v1.customers.create_async(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except Exception as exc:
+            error = map_stripe_error(exc)
+        else:
+            return customer.id
+        logger.warning(
+            "stripe create_customer failed",
+            extra={"error_code": error.code, "request_id": error.request_id},
+        )
+        raise error
+
     async def charge(self, request: ChargeRequest) -> ChargeResult:
-        """Create and confirm a MOTO PaymentIntent; declines and errors become results."""
-        params: PaymentIntentCreateParams = {
-            "amount": request.amount_minor,
-            "currency": request.currency.lower(),
-            "payment_method": request.token,
-            # Card only, so Stripe never asks for a return_url (payment_method_types is gone
-            # since API version 2026-09-30.endive).
-            "allowed_payment_method_types": ["card"],
-            "confirm": True,
-            "payment_method_options": {"card": {"moto": True}},
-            "metadata": dict(request.metadata),
-        }
-        if request.description:
-            params["description"] = request.description
+        """Create and confirm a PaymentIntent; declines and errors become results."""
         try:
             intent = await self._client.v1.payment_intents.create_async(
-                params=params, options={"idempotency_key": request.idempotency_key}
+                params=_intent_params(request),
+                options={"idempotency_key": request.idempotency_key},
             )
         except Exception as exc:
             result = _result_from_error(map_stripe_error(exc))
         else:
-            result = _result_from_intent(intent)
+            result = _result_from_intent(intent, off_session=request.off_session)
         logger.info(
             "stripe charge finished",
             extra={
@@ -210,12 +234,49 @@ class StripeGateway:
             await self._http_client.close_async()  # type: ignore[no-untyped-call]
 
 
-def _result_from_intent(intent: stripe.PaymentIntent) -> ChargeResult:
+def _intent_params(request: ChargeRequest) -> PaymentIntentCreateParams:
+    params: PaymentIntentCreateParams = {
+        "amount": request.amount_minor,
+        "currency": request.currency.lower(),
+        "payment_method": request.token,
+        # Card only, so Stripe never asks for a return_url (payment_method_types is gone
+        # since API version 2026-09-30.endive).
+        "allowed_payment_method_types": ["card"],
+        "confirm": True,
+        "metadata": dict(request.metadata),
+    }
+    if request.off_session:
+        # Merchant-initiated, caller absent: not a MOTO payment, and Stripe fails the charge
+        # (authentication_required) instead of waiting for an authentication nobody can give.
+        params["off_session"] = True
+    else:
+        params["payment_method_options"] = {"card": {"moto": True}}
+    if request.customer is not None:
+        params["customer"] = request.customer
+    if request.save_card:
+        params["setup_future_usage"] = "off_session"
+    if request.description:
+        params["description"] = request.description
+    return params
+
+
+def _result_from_intent(intent: stripe.PaymentIntent, *, off_session: bool) -> ChargeResult:
     response = intent.last_response
     request_id = response.request_id if response is not None else None
     if intent.status in ("succeeded", "requires_capture"):
         return ChargeResult(
             status=ChargeStatus.SUCCEEDED, reference=intent.id, request_id=request_id
+        )
+    if off_session and intent.status == "requires_action":
+        # Stripe answers authentication_required instead; emulators (localstripe) leave the
+        # intent waiting for an authentication that cannot happen with the customer absent.
+        reason = DeclineReason.AUTHENTICATION_REQUIRED
+        return ChargeResult(
+            status=ChargeStatus.DECLINED,
+            reference=intent.id,
+            decline_reason=reason,
+            decline_code=reason.value,
+            request_id=request_id,
         )
     if intent.status == "requires_payment_method":
         error = intent.last_payment_error
