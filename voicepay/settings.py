@@ -182,6 +182,23 @@ class LanguageSettings(BaseModel):
     detect: bool = Field(True, description="Follow the language of the caller's first words.")
 
 
+class PlanSettings(BaseModel):
+    """Payment plans and promises to pay (``VOICEPAY_PLANS__*``)."""
+
+    min_instalments: int = Field(2, ge=2, description="Fewest payments a plan may have.")
+    max_instalments: int = Field(6, ge=2, le=24, description="Most payments a plan may have.")
+    min_instalment_minor: int = Field(1000, ge=1, description="Smallest payment of a plan.")
+    retry_after_days: int = Field(3, ge=1, description="Days between tries of a declined payment.")
+    max_attempts: int = Field(3, ge=1, le=10, description="Tries of one payment before giving up.")
+    promise_max_days: int = Field(30, ge=1, description="How far ahead a promise to pay may be.")
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> PlanSettings:
+        if self.min_instalments > self.max_instalments:
+            raise ValueError("plans.min_instalments exceeds plans.max_instalments")
+        return self
+
+
 class Settings(BaseSettings):
     """VoicePay configuration, validated at start-up and passed down explicitly."""
 
@@ -215,6 +232,7 @@ class Settings(BaseSettings):
     language: LanguageSettings = LanguageSettings()
     survey: SurveySettings = SurveySettings()
     recording: RecordingSettings = RecordingSettings()
+    plans: PlanSettings = PlanSettings()
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "VOICEPAY_OPENAI_API_KEY")
     )

@@ -11,6 +11,7 @@ from voicepay.cli.demo import demo
 from voicepay.cli.dtmf import dtmf_app
 from voicepay.cli.evals import eval_app
 from voicepay.cli.kpis import kpis
+from voicepay.cli.scheduler import scheduler
 from voicepay.cli.transcribe import transcribe
 from voicepay.cli.voice_auth import voice_auth_app, voiceprint_app
 from voicepay.cli.webhooks import webhooks_app
@@ -27,6 +28,7 @@ app.command()(chat)
 app.command()(worker)
 app.command()(transcribe)
 app.command()(kpis)
+app.command()(scheduler)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(eval_app, name="eval")
 app.add_typer(console_app, name="console")
