@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from agent._nlu_arrangements import detect_arrangements
 from agent._nlu_text import Patterns, matches, normalise, rx
 from voicepay.spoken_numbers import LANGUAGES, check_language
 
@@ -20,8 +21,15 @@ class Intent(StrEnum):
     HELP = "help"
     NEW_CARD = "new_card"
     PAYMENT_LINK = "payment_link"
+    KEEP_CARD = "keep_card"
     LANGUAGE_FRENCH = "language_french"
     LANGUAGE_ENGLISH = "language_english"
+    CANNOT_PAY_IN_FULL = "cannot_pay_in_full"
+    """"I can't pay all of that"; never beside a stated hardship, which goes to a person."""
+    PAYMENT_PLAN = "payment_plan"
+    PROMISE_TO_PAY = "promise_to_pay"
+    DECLINE_ALL = "decline_all"
+    """"None of those": the caller turns down every option offered."""
 
 
 _ARTICLE = r"(?:a |an |the |some |one |your )?"
@@ -148,6 +156,17 @@ _INTENTS: dict[Intent, Patterns] = {
             r"(?:envoyez|envoyer|envoie) moi (?:un |le )?lien",
         ),
     },
+    Intent.KEEP_CARD: {
+        "en": rx(
+            r"(?:keep|save|store|remember|hold on to) (?:my|the|this|that) card(?: details)?"
+            r"(?: on file| for (?:next time|later|the future|future payments))?",
+            r"(?:keep|save|put) (?:it|my card|the card) on file|card on file for next time",
+        ),
+        "fr": rx(
+            r"(?:gardez|garder|conservez|conserver|enregistrez|enregistrer|memorisez|memoriser)"
+            r" (?:ma|la|cette) carte",
+        ),
+    },
     Intent.HELP: {
         "en": rx(
             r"help|what can you do|what are (?:my|the) options|how does (?:this|it) work",
@@ -176,7 +195,8 @@ _ANY_LANGUAGE = {Intent.PROMPT_INJECTION, Intent.LANGUAGE_FRENCH, Intent.LANGUAG
 def detect_intents(text: str, lang: str) -> frozenset[Intent]:
     """The call-level requests in an utterance, e.g. ``{Intent.HUMAN}`` for "agent, please".
 
-    A card read-back request is not also reported as :attr:`Intent.REPEAT`.
+    A card read-back request is not also reported as :attr:`Intent.REPEAT`. The arrangement
+    intents (a plan, a promise to pay...) come from :mod:`agent._nlu_arrangements`.
     """
     check_language(lang)
     norm = normalise(text)
@@ -188,4 +208,5 @@ def detect_intents(text: str, lang: str) -> frozenset[Intent]:
             found.add(intent)
     if Intent.CARD_READBACK in found:
         found.discard(Intent.REPEAT)
+    found.update(Intent(name) for name in detect_arrangements(text, lang))
     return frozenset(found)

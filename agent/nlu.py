@@ -5,8 +5,9 @@ The directed-dialog policy runs on these functions when no LLM is configured, an
 the utterance: lower case, accents removed, contractions expanded ("don't" → "do not", "j'ai" →
 "je ai"), and ``|`` marking clause breaks at punctuation. The work is split by concept:
 :mod:`agent._nlu_text` (normalising and negation), :mod:`agent._nlu_intents`,
-:mod:`agent._nlu_yes_no`, :mod:`agent._nlu_amounts` and :mod:`agent._nlu_channels` (how a
-receipt is wanted); this module is the public face.
+:mod:`agent._nlu_yes_no`, :mod:`agent._nlu_amounts`, :mod:`agent._nlu_channels` (how a
+receipt is wanted), :mod:`agent._nlu_arrangements` (a plan, a promise to pay, none of those) and
+:mod:`agent._nlu_dates` (when the caller will pay); this module is the public face.
 
 Negation: a keyword does not count when a negation ("not", "never", "ne", "pas", "sans"...) comes
 before it in the same clause, at most five words back ("I don't need an agent"). A clause ends at
@@ -22,7 +23,9 @@ doubt ("not sure", "peut-être") is ``None``.
 from __future__ import annotations
 
 from agent._nlu_amounts import AmountIntent, parse_amount
+from agent._nlu_arrangements import parse_instalment_count
 from agent._nlu_channels import ReceiptChoice, parse_receipt_channel
+from agent._nlu_dates import parse_pay_date
 from agent._nlu_intents import Intent, detect_intents
 from agent._nlu_yes_no import parse_yes_no
 from voicepay.spoken_numbers import check_language, find_number_spans
@@ -34,6 +37,8 @@ __all__ = [
     "detect_intents",
     "parse_account_number",
     "parse_amount",
+    "parse_instalment_count",
+    "parse_pay_date",
     "parse_receipt_channel",
     "parse_yes_no",
 ]
