@@ -25,6 +25,7 @@ _NEXT_STEP = {
     "repeated_declines": "Discuss why the cards were declined; offer other ways to pay.",
     "capture_failed": "The caller could not type the card; offer a payment link or help.",
     "payment_unconfirmed": "Check the processor before any new charge: one may have gone through.",
+    "no_arrangement": "Part now, a plan and a promise to pay did not suit; look for another way.",
 }
 
 

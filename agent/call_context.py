@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from payment_tools.gateway import CheckoutGateway
     from voicepay.call_records import CallRecordStore
     from voicepay.email_sender import EmailSender
+    from voicepay.plans import PlanStore
+    from voicepay.promises import PromiseStore
     from voicepay.receipts import ReceiptSender
+    from voicepay.saved_cards import SavedCardStore
     from voicepay.sms import SmsSender
 
 T = TypeVar("T")
@@ -51,6 +54,9 @@ class CallServices:
     receipts: ReceiptSender
     lockout: AuthLockout
     humans: HumanDesk
+    plans: PlanStore
+    promises: PromiseStore
+    saved_cards: SavedCardStore
     llm: llm.LLM[Any] | None = None
     classifier: LLMClassifier | None = None
     voice: VoiceAuth | None = None

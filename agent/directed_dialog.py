@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from livekit.agents import llm
 
+from agent.arrangements import ConsentStatus, Offer
 from agent.nlu import (
     Intent,
     detect_intents,
     parse_account_number,
     parse_amount,
+    parse_instalment_count,
+    parse_pay_date,
     parse_receipt_channel,
     parse_yes_no,
 )
@@ -27,6 +31,7 @@ from agent.readback import readback_text
 from agent.tool_reply import parse_tool_reply
 from agent.workflow import CallState, ChargeState, Step
 from prompts import PromptBook
+from voicepay.spoken_numbers import find_number_spans
 
 KEYPAD_PREFIX = "[keypad]"
 REDACTION_MARK = "[card data removed]"
@@ -100,6 +105,9 @@ def decide(chat_ctx: llm.ChatContext, state: CallState, prompts: PromptBook) -> 
             return Decision(
                 say=decision.say, tool="send_payment_link", arguments={"channel": channel}
             )
+        if decision.tool == "capture_card" and _latest_asks(chat_ctx, Intent.KEEP_CARD, prompts):
+            # "The minimum, and keep my card for next time": consent comes before the keypad.
+            return Decision(say=decision.say, tool="keep_card_for_next_time")
         return decision
     if last.type == "message" and last.role == "user":
         return _after_caller(last.text_content or "", state, prompts, _last_said(chat_ctx))
@@ -114,6 +122,14 @@ def _asked_for_link(chat_ctx: llm.ChatContext, lang: str) -> str | None:
             asked = Intent.PAYMENT_LINK in detect_intents(text, lang)
             return _link_channel(text) if asked else None
     return None
+
+
+def _latest_asks(chat_ctx: llm.ChatContext, intent: Intent, prompts: PromptBook) -> bool:
+    """Whether the caller's latest utterance expressed ``intent``."""
+    for item in reversed(chat_ctx.items):
+        if item.type == "message" and item.role == "user":
+            return intent in detect_intents(item.text_content or "", prompts.language)
+    return False
 
 
 def _link_channel(text: str) -> str:
@@ -162,6 +178,9 @@ def _after_caller(
         return Decision(say=_join(prompts.text("refuse.injection"), reprompt(state, prompts)))
     if Intent.CARD_READBACK in intents:
         return Decision(say=_join(prompts.text("refuse.card_readback"), reprompt(state, prompts)))
+    arranged = _arrangement(text, intents, state, lang)
+    if arranged is not None:
+        return arranged
     if Intent.GOODBYE in intents or (Intent.CANCEL in intents and state.step is not Step.CONFIRM):
         return Decision(tool="end_call")
     if Intent.NEW_CARD in intents and state.can_capture():
@@ -199,6 +218,9 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
             if answer == "no" and state.card is not None and state.readback > 0:
                 return Decision(say=prompts.text("confirm.cancelled"))
             return Decision(say=prompts.text("amount.error.unclear"))
+        case Step.CONSENT:
+            unclear = "plan.consent_unclear" if state.plan else "saved_card.kept_unclear"
+            return Decision(say=prompts.text(unclear))
         case Step.CAPTURE:
             if answer == "no":
                 return Decision(tool="end_call")
@@ -224,6 +246,78 @@ def _by_step(text: str, keyed: str | None, state: CallState, prompts: PromptBook
                 return Decision(tool="send_receipt")
             return Decision(say=prompts.text("receipt.declined"), tool="end_call")
     return Decision(say=prompts.text("fallback.not_understood"))
+
+
+_ARRANGEMENT_STEPS = (Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
+
+
+def _arrangement(
+    text: str, intents: frozenset[Intent], state: CallState, lang: str
+) -> Decision | None:
+    """The move for a caller who cannot pay in full, or who answers one of the workflow's offers."""
+    answer = parse_yes_no(text, lang)
+    if state.offer is Offer.HUMAN:
+        if answer == "yes":
+            return Decision(tool="transfer_to_human", arguments={"reason": "no_arrangement"})
+        if answer == "no" or Intent.DECLINE_ALL in intents:
+            return Decision(tool="end_call")
+    if state.offer is Offer.SAVED_CARD and state.step is Step.CAPTURE and answer is not None:
+        return Decision(tool="use_saved_card" if answer == "yes" else "capture_card")
+    if state.step not in _ARRANGEMENT_STEPS or state.paid:
+        return None
+    no_card_yet = state.card is None and state.amount_minor is not None
+    if Intent.KEEP_CARD in intents and no_card_yet and not state.saves_card:
+        return Decision(tool="keep_card_for_next_time")
+    last = state.transitions[-1].cause if state.transitions else None
+    if state.step is Step.CAPTURE and no_card_yet and last == "card_consent_refused":
+        # "No, don't keep it": this payment goes on, on the keypad.
+        return Decision(tool="capture_card")
+    if state.charge_state is ChargeState.PENDING or state.awaiting_confirmation:
+        return None
+    offer = state.offer
+    plan_allowed = state.card_consent is not ConsentStatus.REFUSED
+    count = parse_instalment_count(text, lang)
+    if count is None and offer is Offer.PLAN_COUNT:
+        count = _lone_number(text, lang)
+    if (
+        plan_allowed
+        and count is not None
+        and (
+            Intent.PAYMENT_PLAN in intents
+            or offer
+            in (
+                Offer.PLAN_COUNT,
+                Offer.OPTIONS,
+            )
+        )
+    ):
+        return Decision(tool="set_up_plan", arguments={"instalments": count})
+    if plan_allowed and Intent.PAYMENT_PLAN in intents:
+        return Decision(tool="set_up_plan")
+    day = parse_pay_date(text, lang, datetime.now(UTC).date())
+    promising = Intent.PROMISE_TO_PAY in intents
+    if day is not None and (promising or offer in (Offer.PROMISE_DATE, Offer.OPTIONS)):
+        return Decision(tool="promise_to_pay", arguments={"date": day.isoformat()})
+    if promising:
+        return Decision(tool="promise_to_pay")
+    if Intent.CANNOT_PAY_IN_FULL in intents:
+        return Decision(tool="offer_payment_options")
+    refused_everything = Intent.DECLINE_ALL in intents or answer == "no"
+    if offer is Offer.OPTIONS and refused_everything:
+        return Decision(tool="decline_options")
+    if offer is Offer.NONE and answer == "no":
+        if state.card_consent is ConsentStatus.REFUSED and state.amount_minor is None:
+            # The caller just said no to keeping their card: the plan is off, the rest is not.
+            return Decision(tool="offer_payment_options")
+        if state.promise is not None:
+            return Decision(tool="end_call")
+    return None
+
+
+def _lone_number(text: str, lang: str) -> int | None:
+    """The one whole number said in ``text`` ("three", "4, please"), if exactly one is."""
+    spans = find_number_spans(text, "fr" if lang == "fr" else "en")
+    return int(spans[0].digits) if len(spans) == 1 and spans[0].digits.isdigit() else None
 
 
 def _amount_decision(text: str, state: CallState) -> Decision | None:

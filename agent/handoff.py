@@ -41,6 +41,7 @@ class TransferReason(StrEnum):
     CAPTURE_FAILED = "capture_failed"
     PAYMENT_UNCONFIRMED = "payment_unconfirmed"
     TECHNICAL_ISSUE = "technical_issue"
+    NO_ARRANGEMENT = "no_arrangement"
     OTHER = "other"
 
 

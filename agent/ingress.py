@@ -2,12 +2,16 @@
 
 Every caller utterance passes here first — STT transcripts in voice mode (from ``stt_node``),
 typed text in text mode and simulations. Card-like data is redacted; speech during a keypad capture
-is dropped; and a yes or no to the latest amount-and-card read-back is recorded on the workflow by
-code, so that the LLM can never invent the caller's confirmation.
+is dropped; and a yes or no to the latest amount-and-card read-back, or to keeping the card on file
+for a payment plan, is recorded on the workflow by code, so that the LLM can never invent the
+caller's confirmation or consent.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from agent.arrangements import CardConsentRecord, consent_question
 from agent.call_context import CallContext
 from agent.directed_dialog import KEYPAD_PREFIX
 from agent.escalation import Trigger
@@ -48,10 +52,10 @@ class CallerIngress:
         call.events.emit("caller_said", text=result.text)
         await self._follow_language(result.text, language)
         state = await call.state()
-        if state.awaiting_confirmation:
+        if state.awaiting_confirmation or state.awaiting_consent:
             answer = parse_yes_no(result.text, call.language)
             if answer is not None:
-                await self._answer(answer == "yes")
+                await self._answer(answer == "yes", consent=state.awaiting_consent)
         return result.text
 
     async def keypad_line(self, line: str) -> str | None:
@@ -81,8 +85,8 @@ class CallerIngress:
             return None
         if before_identified and 6 <= len(line) <= 12:
             accepted: str | None = f"{KEYPAD_PREFIX} {line}"
-        elif state.awaiting_confirmation and line in ("1", "2"):
-            await self._answer(line == "1")
+        elif (state.awaiting_confirmation or state.awaiting_consent) and line in ("1", "2"):
+            await self._answer(line == "1", consent=state.awaiting_consent)
             accepted = f"{KEYPAD_PREFIX} {line}"
         else:
             accepted = None
@@ -129,12 +133,24 @@ class CallerIngress:
             call.speech_ignored_said = True
             await call.say(call.prompts.text("capture.speech_ignored"), in_context=False)
 
-    async def _answer(self, yes: bool) -> None:
+    async def _answer(self, yes: bool, *, consent: bool) -> None:
+        """Record the caller's yes or no to the read-back, or to keeping their card on file."""
+        purpose = (await self._call.state()).card_purpose or "plan"
+        record = CardConsentRecord(
+            at=datetime.now(UTC),
+            wording_key=consent_question(purpose),
+            language=self._call.language,
+        )
+
         def answer(state: CallState) -> None:
-            state.caller_answered(yes)
+            if consent:
+                state.consent_answered(yes, record)
+            else:
+                state.caller_answered(yes)
 
         try:
             await self._call.update(answer)
         except WorkflowViolation:
             return
-        self._call.events.emit("caller_confirmation", answer="yes" if yes else "no")
+        event = "card_consent" if consent else "caller_confirmation"
+        self._call.events.emit(event, answer="yes" if yes else "no")

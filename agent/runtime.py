@@ -51,7 +51,10 @@ from voicepay.accounts import AccountRepository
 from voicepay.call_records import CallRecordStore
 from voicepay.email_sender import make_email_sender
 from voicepay.metrics import CallMetrics, latency_fields
+from voicepay.plans import PlanStore
+from voicepay.promises import PromiseStore
 from voicepay.receipts import ReceiptSender
+from voicepay.saved_cards import SavedCardStore
 from voicepay.settings import Settings
 from voicepay.sms import TwilioSmsSender, make_sms_sender
 from voicepay.webhooks import WebhookReceiver
@@ -131,6 +134,9 @@ async def open_services(
             receipts=ReceiptSender(sms, email),
             lockout=lockout,
             humans=humans or ConsoleDesk(redis),
+            plans=PlanStore(redis),
+            promises=PromiseStore(redis),
+            saved_cards=SavedCardStore(redis),
             voice=VoiceAuth(settings.voice_auth, settings.environment, redis, lockout),
             records=CallRecordStore(redis, ttl_s=settings.metrics.record_ttl_s),
             codes=codes,
@@ -180,7 +186,7 @@ async def open_call(
     call_id = call_id or f"call_{uuid.uuid4().hex[:16]}"
     await services.calls.create(CallState(call_id=call_id, language=language))
     events = CallEvents(call_id)
-    events.subscribe(CallMetrics())
+    events.subscribe(CallMetrics(), details=False)
     return CallContext(
         call_id=call_id,
         services=services,

@@ -9,13 +9,17 @@ it to make a transition and saves it back; a transition that the rules forbid ra
 * at most one successful charge per call, and a charge whose outcome is unknown is only ever retried
   with the same idempotency key (amount and card are frozen until it resolves);
 * a locked caller (too many failed identity checks) never reaches the payment steps;
+* a payment plan's card is kept on file only after the caller's own yes to that question, and a
+  plan is charged only under it (:meth:`CallState.consent_answered`);
 * a secure payment link goes only to a verified caller with an agreed amount, freezes the amount
   and blocks the keypad until it is paid or expires, and is paid at most once (see
   :meth:`CallState.link_sent`).
 
 Steps: greet → identify → authenticate → balance → amount → capture → confirm → charge → receipt →
 end, with transfer (to a human) and end reachable from anywhere; a payment link is a detour
-amount → link_sent → receipt (paid) or capture (expired: the keypad or a new link).
+amount → link_sent → receipt (paid) or capture (expired: the keypad or a new link); a payment plan
+is a detour amount → consent → capture (yes) or amount (no). A caller who cannot pay in full is
+offered part now, a plan or a promise to pay (:class:`~agent.arrangements.Offer`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+from agent.arrangements import (
+    CardConsentRecord,
+    CardPurpose,
+    ConsentStatus,
+    Offer,
+    PlanTerms,
+    PromiseTerms,
+)
 
 
 class Step(StrEnum):
@@ -34,6 +47,7 @@ class Step(StrEnum):
     AUTHENTICATE = "authenticate"
     BALANCE = "balance"
     AMOUNT = "amount"
+    CONSENT = "consent"
     CAPTURE = "capture"
     CONFIRM = "confirm"
     CHARGE = "charge"
@@ -76,6 +90,7 @@ class AmountKind(StrEnum):
     FULL = "full"
     MINIMUM = "minimum"
     PARTIAL = "partial"
+    PLAN = "plan"
 
 
 class WorkflowViolation(Exception):
@@ -87,11 +102,15 @@ class WorkflowViolation(Exception):
 
 
 class CardOnCall(BaseModel):
-    """The captured card as the workflow knows it: brand, last four and the processor token."""
+    """The card as the workflow knows it: brand, last four, processor token (and customer).
+
+    ``customer`` is set for a card kept on file with the processor, or about to be.
+    """
 
     brand: str
     last4: str = Field(pattern=r"^\d{4}$")
     token: str
+    customer: str | None = None
 
 
 class Decline(BaseModel):
@@ -108,6 +127,8 @@ class PaymentTerms(BaseModel):
     amount_minor: int
     currency: str
     card: CardOnCall
+    plan: PlanTerms | None = None
+    keeps_card: bool = False
 
 
 class Transition(BaseModel):
@@ -125,7 +146,7 @@ MAX_FAILED_CAPTURES = 2
 """Card captures that ended without a card after which the call goes to a person."""
 
 _TERMINAL = frozenset({Step.END, Step.TRANSFER})
-_PAYMENT_STEPS = frozenset({Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM})
+_PAYMENT_STEPS = frozenset({Step.BALANCE, Step.AMOUNT, Step.CONSENT, Step.CAPTURE, Step.CONFIRM})
 
 
 class CallState(BaseModel):
@@ -156,6 +177,12 @@ class CallState(BaseModel):
     link_status: LinkStatus = LinkStatus.NONE
     link_attempt: int = 0
     receipt_delivered: bool = False
+    offer: Offer = Offer.NONE
+    plan: PlanTerms | None = None
+    card_consent: ConsentStatus = ConsentStatus.NONE
+    card_purpose: CardPurpose | None = None
+    consent: CardConsentRecord | None = None
+    promise: PromiseTerms | None = None
     transfer_reason: str | None = None
     outcome: str | None = None
     transitions: list[Transition] = Field(default_factory=list)
@@ -179,11 +206,27 @@ class CallState(BaseModel):
             and self.confirmed_readback != self.readback
         )
 
+    @property
+    def awaiting_consent(self) -> bool:
+        """Whether the caller was asked to let us keep their card on file and has not answered."""
+        return self.step is Step.CONSENT and self.card_consent is ConsentStatus.ASKED
+
+    @property
+    def saves_card(self) -> bool:
+        """Whether the charge keeps the card on file (for a plan or future payments, consented)."""
+        return self.card_consent is ConsentStatus.GIVEN and self.card_purpose is not None
+
     def terms(self) -> PaymentTerms:
         """The agreed amount and captured card; refuses when either is missing."""
         if self.card is None or self.amount_minor is None or self.currency is None:
             raise WorkflowViolation("nothing_to_confirm")
-        return PaymentTerms(amount_minor=self.amount_minor, currency=self.currency, card=self.card)
+        return PaymentTerms(
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            card=self.card,
+            plan=self.plan,
+            keeps_card=self.saves_card,
+        )
 
     def _move(self, target: Step, cause: str) -> None:
         if target is not self.step:
@@ -271,10 +314,126 @@ class CallState(BaseModel):
         self._require(self.charge_state is not ChargeState.PENDING, "charge_pending")
         self._require(self.step in _PAYMENT_STEPS, "amount_not_expected")
         self._require(amount_minor > 0, "amount_not_positive")
+        self._require(kind is not AmountKind.PLAN, "plan_needs_terms")
+        self._drop_plan()
         self.amount_minor = amount_minor
         self.amount_kind = kind
         self.confirmed_readback = None
+        self.offer = Offer.NONE
         self._move(Step.CONFIRM if self.card else Step.CAPTURE, "amount_set")
+
+    def options_offered(self) -> None:
+        """The caller cannot pay in full: part now, a plan or a promise was offered."""
+        self._require_arrangement_possible()
+        self.offer = Offer.OPTIONS
+
+    def asked(self, offer: Offer) -> None:
+        """A question about an arrangement (how many payments, which date) awaits an answer."""
+        self._require_arrangement_possible()
+        self._require(offer in (Offer.PLAN_COUNT, Offer.PROMISE_DATE), "not_a_question")
+        self.offer = offer
+
+    def propose_plan(self, plan: PlanTerms) -> None:
+        """A plan was read out; the caller is asked to let us keep their card on file.
+
+        Its first instalment becomes today's amount; the others are charged later to that card.
+        """
+        self._require_arrangement_possible()
+        self._require(plan.currency == self.currency, "currency_mismatch")
+        self.plan = plan
+        self.amount_minor = plan.first.amount_minor
+        self.amount_kind = AmountKind.PLAN
+        self.card_consent = ConsentStatus.ASKED
+        self.card_purpose = "plan"
+        self.consent = None
+        self.confirmed_readback = None
+        self.offer = Offer.CONSENT
+        self._move(Step.CONSENT, "plan_proposed")
+
+    def consent_answered(self, agreed: bool, record: CardConsentRecord) -> None:
+        """The caller's own yes or no to keeping their card on file, as understood by code.
+
+        A yes leads to the card (or its read-back, when a card is already on the call); a no drops
+        the plan, since its later payments cannot be taken without a card on file.
+        """
+        self._require_open()
+        self._require(self.awaiting_consent, "no_consent_pending")
+        self.offer = Offer.NONE
+        if agreed:
+            self.card_consent = ConsentStatus.GIVEN
+            self.consent = record
+            self._move(Step.CONFIRM if self.card else Step.CAPTURE, "card_consent_given")
+            return
+        planned = self.plan is not None
+        self._drop_plan()
+        self.card_consent = ConsentStatus.REFUSED
+        if planned:
+            self.amount_minor = None
+            self.amount_kind = None
+            self._move(Step.AMOUNT, "card_consent_refused")
+        else:
+            self._move(Step.CAPTURE, "card_consent_refused")
+
+    def card_keeping_offered(self) -> None:
+        """The caller asked us to keep their card for future payments: the question is put.
+
+        Asked before the card is typed, so that its read-back can say it will be kept.
+        """
+        self._require_arrangement_possible()
+        self._require(self.amount_minor is not None and self.card is None, "ask_before_the_card")
+        self._require(self.plan is None and not self.saves_card, "already_kept")
+        self.card_consent = ConsentStatus.ASKED
+        self.card_purpose = "future_payments"
+        self.consent = None
+        self.offer = Offer.CONSENT
+        self._move(Step.CONSENT, "card_keeping_offered")
+
+    def card_kept_for(self, customer: str) -> None:
+        """The processor customer that the card about to be kept on file will belong to."""
+        self._require_open()
+        self._require(self.saves_card, "no_card_consent")
+        self._require(self.charge_state is not ChargeState.PENDING, "charge_pending")
+        card = self.card
+        self._require(card is not None and card.customer is None, "no_card")
+        self.card = card.model_copy(update={"customer": customer}) if card else None
+
+    def saved_card_offered(self) -> None:
+        """The caller was asked whether to pay with the card kept on file."""
+        self._require(self.can_capture(), "capture_not_expected")
+        self.offer = Offer.SAVED_CARD
+
+    def saved_card_chosen(self, card: CardOnCall) -> None:
+        """The caller chose the card kept on file; it must be read back and confirmed next."""
+        self._require(card.customer is not None, "not_a_saved_card")
+        self.card_captured(card)
+
+    def promise_made(self, promise: PromiseTerms) -> None:
+        """The caller promised to pay by a date; the call can end without a payment."""
+        self._require_arrangement_possible()
+        self._require(promise.currency == self.currency, "currency_mismatch")
+        self._drop_plan()
+        self.promise = promise
+        self.offer = Offer.NONE
+
+    def human_offered(self) -> None:
+        """Nothing suited the caller: they were thanked and offered a person."""
+        self._require_open()
+        self._require(self.verified, "not_verified")
+        self.offer = Offer.HUMAN
+
+    def _require_arrangement_possible(self) -> None:
+        self._require_open()
+        self._require(self.verified, "not_verified")
+        self._require(self.step in _PAYMENT_STEPS, "amount_not_expected")
+        self._require(self.charge_state is not ChargeState.PENDING, "charge_pending")
+        self._require(not self.paid, "already_paid")
+
+    def _drop_plan(self) -> None:
+        if self.plan is not None:
+            self.plan = None
+            self.card_consent = ConsentStatus.NONE
+            self.card_purpose = None
+            self.consent = None
 
     def can_capture(self) -> bool:
         """Whether a keypad card capture may start now (a first card, or another one)."""
@@ -282,6 +441,7 @@ class CallState(BaseModel):
             self.step in (Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
             and self.verified
             and self.amount_minor is not None
+            and (self.plan is None or self.card_consent is ConsentStatus.GIVEN)
             and self.charge_state is not ChargeState.PENDING
             and len(self.declines) < MAX_DECLINES
             and self.capture_failures < MAX_FAILED_CAPTURES
@@ -293,6 +453,7 @@ class CallState(BaseModel):
         self._require(self.can_capture(), "capture_not_expected")
         self.card = card
         self.confirmed_readback = None
+        self.offer = Offer.NONE
         self._move(Step.CONFIRM, "card_captured")
 
     def capture_failed(self) -> None:
@@ -318,6 +479,11 @@ class CallState(BaseModel):
             self.confirmed_readback = self.readback
         else:
             self.confirmed_readback = None
+            if self.plan is not None:
+                # The plan was read back with its card: a no undoes the whole plan.
+                self._drop_plan()
+                self.amount_minor = None
+                self.amount_kind = None
             self._move(Step.AMOUNT, "caller_declined_readback")
 
     def begin_charge(self) -> str:
@@ -338,6 +504,11 @@ class CallState(BaseModel):
         self._require(self.step is Step.CONFIRM, "confirm_not_expected")
         self._require(
             self.readback > 0 and self.confirmed_readback == self.readback, "not_confirmed"
+        )
+        self._require(self.plan is None or self.saves_card, "no_card_consent")
+        self._require(
+            not self.saves_card or (self.card is not None and self.card.customer is not None),
+            "no_customer",
         )
         self.idempotency_key = f"{self.call_id}:charge:{self.charge_attempt}"
         self.charge_state = ChargeState.PENDING
@@ -374,6 +545,7 @@ class CallState(BaseModel):
             and self.currency is not None
             and self.charge_state is not ChargeState.PENDING
             and not self.paid
+            and self.plan is None
             and self.link_status is not LinkStatus.OPEN
         )
 
@@ -471,5 +643,7 @@ class CallState(BaseModel):
         """The call is over; ``outcome`` is recorded unless a transfer already set it."""
         if self.step is Step.END:
             return
+        if self.promise is not None and not self.paid:
+            outcome = "promised"
         self.outcome = self.outcome or outcome
         self._move(Step.END, "ended")

@@ -60,11 +60,14 @@ class CardSecrets:
                 for part in re.split(r"[*#]", turn.keys):
                     if part:
                         fields[turn.card].add(part)
-        facts = scenario.facts
+        facts, saved = scenario.facts, scenario.saved_card
         for field, value in (
             ("number", facts.card_number),
             ("expiry", facts.expiry),
             ("security_code", facts.security_code),
+            ("number", saved.number if saved else None),
+            ("expiry", saved.expiry if saved else None),
+            ("security_code", saved.security_code if saved else None),
         ):
             if value is not None:
                 fields[field].add(value)

@@ -102,6 +102,15 @@ class VoiceprintSetup(_Strict):
     counting: list[list[str]] = Field(min_length=1)
 
 
+class SavedCardSetup(_Strict):
+    """A card the account kept on file on an earlier call, with the caller's consent then."""
+
+    account: str = Field(pattern=r"^\d{6,12}$")
+    number: str = Field(pattern=r"^\d{12,19}$")
+    expiry: str = Field(pattern=r"^\d{4}$")
+    security_code: str = Field(pattern=r"^\d{3,4}$")
+
+
 CallerTurn = (
     SayTurn
     | KeysTurn
@@ -113,7 +122,7 @@ CallerTurn = (
     | LinkTurn
 )
 
-Outcome = Literal["paid", "not_paid", "transferred", "caller_hung_up", "abandoned"]
+Outcome = Literal["paid", "not_paid", "promised", "transferred", "caller_hung_up", "abandoned"]
 
 
 class PaidExpectation(_Strict):
@@ -228,6 +237,7 @@ class Scenario(_Strict):
     faults: Faults = Faults()
     humans: HumanAgents = HumanAgents()
     voiceprint: VoiceprintSetup | None = None
+    saved_card: SavedCardSetup | None = None
     settings: dict[str, Any] = {}
     expect: Expectation = Expectation()
 

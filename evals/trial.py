@@ -33,6 +33,7 @@ from evals.judges import (
 from evals.leak_scan import CardSecrets, Leak, LeakScanner, iter_strings
 from evals.llm_caller import GoalRun, run_goal_call
 from evals.llm_judges import JudgeReport, judge_trial
+from evals.saved_card_setup import keep_card_on_file
 from evals.scenario import Scenario, VoiceprintSetup
 from evals.shared_data import load_clips
 from evals.simulated_call import CallMode, CallRun, ModelFactory, run_scenario
@@ -278,6 +279,8 @@ async def _run(
                 rng=random.Random(seed),
             )
             await enrol_voiceprint(services, scenario.voiceprint)
+        if scenario.saved_card is not None:
+            await keep_card_on_file(services, scenario.saved_card, scenario.language)
         call_id, model = f"{scenario.name}-t{trial}", _model_factory(scenario, settings)
         goal = await run_goal_call(
             services, scenario, seed=seed, out_dir=out_dir, call_id=call_id, model=model

@@ -132,7 +132,6 @@ INTENT_EXAMPLES = [
     ("I lost my job last month", "en", "hardship"),
     ("I can't pay right now", "en", "hardship"),
     ("I'm struggling to pay my bills", "en", "hardship"),
-    ("Can we set up a payment plan?", "en", "hardship"),
     ("Je n'ai pas les moyens", "fr", "hardship"),
     ("J'ai perdu mon emploi", "fr", "hardship"),
     ("Je suis au chômage", "fr", "hardship"),
@@ -184,6 +183,8 @@ def test_subjects_that_need_a_person_transfer_on_one_statement(
         ("My name is Sue", "en"),
         ("I can pay the full balance", "en"),
         ("I can't pay by card, can I pay by transfer?", "en"),
+        ("Can we set up a payment plan?", "en"),
+        ("Could I pay in instalments?", "en"),
         ("Of course", "en"),
         ("Je ne conteste pas la facture", "fr"),
         ("Je n'ai aucune réclamation", "fr"),
@@ -191,6 +192,7 @@ def test_subjects_that_need_a_person_transfer_on_one_statement(
         ("Je n'ai pas d'argent liquide, je paie par carte", "fr"),
         ("Ce n'est pas une fraude", "fr"),
         ("Je n'ai pas besoin d'avocat", "fr"),
+        ("Je voudrais payer en plusieurs fois", "fr"),
     ],
 )
 def test_negated_or_unrelated_mentions_do_not_transfer(text: str, lang: str) -> None:
@@ -518,7 +520,7 @@ LABELLED: list[tuple[list[str], str, str | None]] = [
     (["I could no longer afford it after the surgery"], "en", "hardship"),
     (["J'ai des difficultés financières"], "fr", "hardship"),
     (["Je ne peux plus payer"], "fr", "hardship"),
-    (["Est-ce que je peux avoir un échéancier ?"], "fr", "hardship"),
+    (["Est-ce que je peux avoir un échéancier ?"], "fr", None),
     (["My dad passed away in June"], "en", "bereavement"),
     (["I'm calling about my late husband's account, he died in May"], "en", "bereavement"),
     (["Ma femme est décédée"], "fr", "bereavement"),

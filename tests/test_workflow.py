@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from agent.arrangements import (
+    CardConsentRecord,
+    ConsentStatus,
+    Offer,
+    PlannedInstalment,
+    PlanTerms,
+    PromiseTerms,
+)
 from agent.workflow import (
     AmountKind,
     AuthStatus,
@@ -277,6 +287,10 @@ class AdversarialCall(RuleBasedStateMachine):
         assert confirmed or retry, "charged without the caller confirming the read-back"
         if retry:
             assert key == before.idempotency_key, "a retry must reuse the idempotency key"
+        if before.plan is not None:
+            assert before.card_consent is ConsentStatus.GIVEN, "a plan charged without consent"
+            assert before.consent is not None and before.card.customer is not None
+            assert before.amount_minor == before.plan.first.amount_minor
         if key not in self.ledger and outcome != "declined":
             self.ledger[key] = before.amount_minor
         if outcome == "succeeded":
@@ -319,6 +333,46 @@ class AdversarialCall(RuleBasedStateMachine):
     def link_expired(self, session: str) -> None:
         self.attempt(lambda: self.state.link_expired(session))
 
+    @rule(first=st.integers(min_value=-5, max_value=5_000), count=st.integers(2, 4))
+    def propose_plan(self, first: int, count: int) -> None:
+        def propose() -> None:
+            days = [date(2026, month, 1) for month in range(1, count + 1)]
+            plan = PlanTerms(
+                currency="EUR",
+                instalments=[PlannedInstalment(due=day, amount_minor=first) for day in days],
+            )
+            self.state.propose_plan(plan)
+
+        try:
+            self.attempt(propose)
+        except ValueError:
+            return
+
+    @rule(yes=st.booleans())
+    def consent(self, yes: bool) -> None:
+        record = CardConsentRecord(at=datetime.now(UTC), wording_key="plan.proposal", language="en")
+        self.attempt(lambda: self.state.consent_answered(yes, record))
+
+    @rule(customer=st.sampled_from(["cus_a", "cus_b"]))
+    def card_kept_for(self, customer: str) -> None:
+        self.attempt(lambda: self.state.card_kept_for(customer))
+
+    @rule(customer=st.sampled_from([None, "cus_a"]))
+    def saved_card_chosen(self, customer: str | None) -> None:
+        card = CardOnCall(brand="visa", last4="1881", token="pm_saved", customer=customer)
+        self.attempt(lambda: self.state.saved_card_chosen(card))
+
+    @rule(amount=st.integers(min_value=1, max_value=5_000))
+    def promise(self, amount: int) -> None:
+        terms = PromiseTerms(amount_minor=amount, currency="EUR", due=date(2026, 12, 24))
+        self.attempt(lambda: self.state.promise_made(terms))
+
+    @rule(offer=st.sampled_from(Offer))
+    def ask(self, offer: Offer) -> None:
+        self.attempt(lambda: self.state.asked(offer))
+        self.attempt(self.state.options_offered)
+        self.attempt(self.state.human_offered)
+
     @rule(reason=st.sampled_from(["caller_request", "auth_locked"]))
     def transfer(self, reason: str) -> None:
         self.attempt(lambda: self.state.transfer(reason))
@@ -341,6 +395,16 @@ class AdversarialCall(RuleBasedStateMachine):
             assert not self.state.can_capture()
             assert self.state.step in (Step.LINK_SENT, Step.TRANSFER, Step.END)
             assert self.state.charge_state is not ChargeState.PENDING
+
+    @invariant()
+    def a_plan_keeps_a_card_only_with_consent(self) -> None:
+        state = self.state
+        if state.card_consent is ConsentStatus.REFUSED:
+            assert state.plan is None
+        if state.saves_card:
+            assert state.consent is not None
+        if state.plan is not None and state.card_consent is not ConsentStatus.GIVEN:
+            assert not state.can_capture()
 
     @invariant()
     def locked_caller_never_verified(self) -> None:

@@ -122,13 +122,14 @@ _PATTERNS: dict[EscalationIntent, tuple[Patterns, Patterns]] = {
                 r"no (?:money|income)|i am (?:flat |completely |totally )?broke",
                 r"(?:financial|money) (?:difficulty|difficulties|problems|trouble|hardship)",
                 r"struggling (?:financially|to pay|with (?:money|the bills|bills|debt))",
-                r"payment (?:plan|arrangement)|more time to pay|pay in instal?ments",
+                # A payment plan is not hardship on its own: the bot sets plans up itself.
+                r"payment arrangement|more time to pay",
             ),
             "fr": rx(
                 r"perdu mon (?:emploi|travail|boulot)|au chomage|chomeur|chomeuse|licenciee?",
                 r"difficultes financieres|problemes? de argent|problemes? financiers?",
                 r"fins de mois difficiles|fauchee?|plus un sou|sans (?:emploi|revenus?)",
-                r"echeancier|plan de paiement|paiement en plusieurs fois|delai de paiement",
+                r"delai de paiement",
             ),
         },
         {

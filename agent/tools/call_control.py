@@ -43,8 +43,8 @@ async def transfer_to_human(context: RunContext[CallContext], reason: TransferRe
     """Hand the call to a human agent, with a brief of the call so far.
 
     Call this when the caller asks for a person; disputes the bill; reports fraud or a stolen
-    card; cannot afford to pay; mentions a bereavement, a complaint or legal action; is clearly
-    upset; or when a tool answer says to transfer.
+    card; is in real hardship (lost income, cannot meet basic needs); mentions a bereavement, a
+    complaint or legal action; is clearly upset; or when a tool answer says to transfer.
 
     Args:
         reason: why the call goes to a person.

@@ -11,6 +11,7 @@ from livekit.agents import RunContext, ToolResult, function_tool
 
 from agent.call_context import CallContext
 from agent.capture_prompter import SpokenCapturePrompter
+from agent.card_on_file import keep_card_on_file
 from agent.formatting import confirmation_code, format_date, spell_out
 from agent.nlu import parse_amount
 from agent.readback import readback_text
@@ -25,7 +26,7 @@ from agent.workflow import (
     WorkflowViolation,
 )
 from payment_tools.capture import CaptureProgress, CaptureStatus
-from payment_tools.gateway import ChargeRequest, ChargeResult, ChargeStatus
+from payment_tools.gateway import ChargeRequest, ChargeResult, ChargeStatus, GatewayError
 from payment_tools.keypad import SessionInProgress
 from voicepay.accounts import Account
 from voicepay.money import Money
@@ -44,9 +45,9 @@ async def get_balance(context: RunContext[CallContext]) -> str:
     """
     call = context.userdata
     state = await call.state()
-    account = await _verified_account(call, state)
+    account = await verified_account(call, state)
     if account is None or state.step not in _AMOUNT_STEPS:
-        return tool_reply("not_expected", next_action=_hint(state))
+        return tool_reply("not_expected", next_action=workflow_hint(state))
     await call.update(lambda s: s.balance_told())
     balance = Money(account.balance_minor, account.currency)
     minimum = _minimum_due(call, account)
@@ -86,9 +87,9 @@ async def set_amount(
     """
     call = context.userdata
     state = await call.state()
-    account = await _verified_account(call, state)
+    account = await verified_account(call, state)
     if account is None or state.step not in _AMOUNT_STEPS:
-        return tool_reply("not_expected", next_action=_hint(state))
+        return tool_reply("not_expected", next_action=workflow_hint(state))
     chosen = _resolve_amount(call, account, choice, amount)
     if isinstance(chosen, str):
         return tool_reply(
@@ -112,11 +113,20 @@ async def set_amount(
     try:
         state, _ = await call.update(lambda s: s.set_amount(money.minor, kind))
     except WorkflowViolation as refused:
-        return tool_reply("refused", code=refused.code, next_action=_hint(state))
+        return tool_reply("refused", code=refused.code, next_action=workflow_hint(state))
     if state.card is not None:
-        await _read_back(call)
+        await read_back(call)
         return ToolResult(
             tool_reply("amount_set", next_action="wait for yes or no"), reply_required=False
+        )
+    offer = await _saved_card_offer(call, state)
+    if offer is not None:
+        said = call.prompts.text("amount.set", amount=money.format(call.language))
+        return tool_reply(
+            "saved_card_offered",
+            amount=money.format(call.language),
+            say=f"{said} {offer}",
+            next_action="if the caller says yes call use_saved_card, if no call capture_card",
         )
     return tool_reply(
         "amount_set",
@@ -137,7 +147,7 @@ async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
     call = context.userdata
     state = await call.state()
     if not state.can_capture():
-        return tool_reply("not_expected", next_action=_hint(state))
+        return tool_reply("not_expected", next_action=workflow_hint(state))
     prompter = SpokenCapturePrompter(call)
     await context.wait_for_playout()
     try:
@@ -165,7 +175,7 @@ async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
     if entry.status is CaptureStatus.SUCCESS and entry.token and entry.brand and entry.last4:
         card = CardOnCall(brand=entry.brand, last4=entry.last4, token=entry.token)
         await call.update(lambda s: s.card_captured(card))
-        await _read_back(call)
+        await read_back(call)
         return ToolResult(
             tool_reply(
                 "card_captured",
@@ -206,6 +216,12 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
     attempt could not be confirmed, calling it again retries safely without charging twice.
     """
     call = context.userdata
+    if not await _customer_for_saved_card(call):
+        return tool_reply(
+            "unavailable",
+            say=call.prompts.text("capture.result.payment-connector-error"),
+            next_action="call confirm_and_charge again, or transfer_to_human",
+        )
     try:
         state, key = await call.update(lambda s: s.begin_charge())
     except WorkflowViolation as refused:
@@ -214,7 +230,7 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
         if refused.code == "not_confirmed" and state.step is Step.CONFIRM:
             readback = readback_text(call.prompts, state.terms())
             say = f"{call.prompts.text('confirm.unclear')} {readback}"
-        return tool_reply("refused", code=refused.code, say=say, next_action=_hint(state))
+        return tool_reply("refused", code=refused.code, say=say, next_action=workflow_hint(state))
     terms = state.terms()
     amount = Money(terms.amount_minor, terms.currency)
     result = await charge_with_retry(call, charge_request(call, state, key))
@@ -227,6 +243,13 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
             amount=amount.format(call.language),
             reference_spoken=spell_out(code),
         )
+        if terms.plan is not None:
+            following = terms.plan.later[0]
+            success += " " + call.prompts.text(
+                "plan.set_up",
+                amount=Money(following.amount_minor, terms.currency).format(call.language),
+                date=format_date(following.due, call.language),
+            )
         return tool_reply(
             "paid",
             confirmation_code=code,
@@ -282,9 +305,9 @@ async def send_receipt(
     """
     call = context.userdata
     state = await call.state()
-    account = await _verified_account(call, state)
+    account = await verified_account(call, state)
     if not state.paid or state.payment_reference is None or account is None:
-        return tool_reply("not_expected", next_action=_hint(state))
+        return tool_reply("not_expected", next_action=workflow_hint(state))
     requested = _RECEIPT_CHOICES[channel] if channel else None
     sent = await deliver_receipt(call, state, account, requested)
     if not sent:
@@ -307,6 +330,8 @@ def charge_request(call: CallContext, state: CallState, key: str) -> ChargeReque
         idempotency_key=key,
         description=f"{call.settings.payments.merchant_name} balance payment",
         metadata={"account": state.account_number or "", "call_id": call.call_id},
+        customer=terms.card.customer,
+        save_card=state.saves_card,
     )
 
 
@@ -338,6 +363,8 @@ async def record_paid(call: CallContext, reference: str) -> CallState:
         await call.services.accounts.apply_payment(
             state.account_number, terms.amount_minor, terms.currency, reference
         )
+        if state.saves_card:
+            await keep_card_on_file(call, state, reference)
     return state
 
 
@@ -392,7 +419,49 @@ def _receipt_sent_key(sent: frozenset[ReceiptChannel]) -> str:
     return "receipt.sent_email" if "email" in sent else "receipt.sent"
 
 
-async def _verified_account(call: CallContext, state: CallState) -> Account | None:
+async def _saved_card_offer(call: CallContext, state: CallState) -> str | None:
+    """The question "shall I use the card on file?", when the account keeps one."""
+    stored = await call.services.saved_cards.get(state.account_number or "")
+    usable = stored is not None and stored.consent.purpose == "future_payments"
+    if stored is None or not usable or not state.can_capture():
+        return None
+    await call.update(lambda s: s.saved_card_offered())
+    brand = stored.brand
+    return call.prompts.text(
+        "saved_card.offer",
+        brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
+        last4=stored.last4,
+    )
+
+
+async def _customer_for_saved_card(call: CallContext) -> bool:
+    """Make sure a card to be kept on file has its processor customer; ``False`` if unreachable.
+
+    The customer is created once per account (an idempotent request) and remembered, so every
+    retry of the charge sends the same request.
+    """
+    state = await call.state()
+    card = state.card
+    if not state.saves_card or card is None or card.customer is not None:
+        return True
+    account = state.account_number or ""
+    customer = await call.services.saved_cards.customer(account)
+    if customer is None:
+        try:
+            customer = await call.services.desk.create_customer(
+                account_number=account, idempotency_key=f"customer:{account}"
+            )
+        except GatewayError as failed:
+            call.events.emit("customer_failed", code=failed.code)
+            return False
+        await call.services.saved_cards.remember_customer(account, customer)
+    chosen = customer
+    await call.update(lambda s: s.card_kept_for(chosen))
+    return True
+
+
+async def verified_account(call: CallContext, state: CallState) -> Account | None:
+    """The caller's account, once they are verified."""
     if not state.verified or state.account_number is None:
         return None
     return await call.services.accounts.get(state.account_number)
@@ -432,7 +501,7 @@ def _resolve_amount(
     return chosen, AmountKind.FULL if choice == "full" else AmountKind.MINIMUM
 
 
-async def _read_back(call: CallContext) -> None:
+async def read_back(call: CallContext) -> None:
     """Say the amount and card to the caller; their own yes must follow before any charge."""
     state, _ = await call.update(lambda s: s.read_back())
     terms = state.terms()
@@ -460,7 +529,7 @@ def _report_progress(call: CallContext, progress: CaptureProgress) -> None:
     )
 
 
-def _hint(state: CallState) -> str:
+def workflow_hint(state: CallState) -> str:
     """What the workflow expects at this step, for a refused or out-of-order tool call."""
     return {
         Step.GREET: "ask for the account number",
@@ -468,6 +537,7 @@ def _hint(state: CallState) -> str:
         Step.AUTHENTICATE: "call verify_identity",
         Step.BALANCE: "call get_balance",
         Step.AMOUNT: "agree the amount, then call set_amount",
+        Step.CONSENT: "wait for the caller's yes or no to keeping their card on file",
         Step.CAPTURE: "call capture_card",
         Step.CONFIRM: "wait for the caller to say yes or no to the read-back",
         Step.CHARGE: "call confirm_and_charge to retry the unconfirmed payment safely",

@@ -27,6 +27,7 @@ REASON_LABELS: dict[str, str] = {
     "capture_failed": "Card entry failed",
     "payment_unconfirmed": "Payment outcome unknown",
     "technical_issue": "Technical issue",
+    "no_arrangement": "No payment arrangement suited",
     "other": "Other",
 }
 """Labels of the agent's ``TransferReason`` codes."""
