@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -280,6 +280,25 @@ async def test_a_lost_response_is_retried_with_the_same_key_and_charged_once(
     assert len(scheduler.ledger) == 1
     assert second.lines[0].reference == scheduler.ledger[0].reference
     assert await balance(accounts) == 10_000
+
+
+async def test_an_outcome_unknown_for_a_day_goes_to_a_person_instead_of_a_resend(
+    redis: Redis, accounts: AccountRepository
+) -> None:
+    await open_plan(redis, accounts)
+    scheduler = RecordingSandbox(faults=FaultPlan.of(charge=[Fault.LOST_RESPONSE]))
+    await run(redis, scheduler, accounts, JAN)
+    plan = await stored(redis)
+    lost = plan.instalment(2)
+    assert lost.status is InstalmentStatus.PENDING and lost.pending_since is not None
+    day_old = lost.model_copy(update={"pending_since": lost.pending_since - timedelta(hours=24)})
+    await PlanStore(redis).save(plan.with_instalment(day_old))
+
+    later = await run(redis, scheduler, accounts, JAN + timedelta(days=1))
+
+    assert scheduler.keys == ["plan:plan_1:instalment:2:attempt:1"]
+    assert later.gave_up == 1
+    assert (await stored(redis)).instalment(2).last_error == "unconfirmed_check_processor"
 
 
 async def test_a_crash_after_the_charge_replays_it_instead_of_charging_again(

@@ -96,6 +96,9 @@ class Instalment(BaseModel):
     reference: str | None = None
     last_error: str | None = Field(None, description="Decline or error code of the last try.")
     next_attempt: date | None = Field(None, description="When a declined try is made again.")
+    pending_since: datetime | None = Field(
+        None, description="When the attempt whose outcome is unknown was first sent."
+    )
 
     @model_validator(mode="after")
     def _paid_has_reference(self) -> Self:

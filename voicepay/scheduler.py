@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 # Longer than one charge with the gateway's own network retries (3 tries of 20 s at most).
 LOCK_TTL_MS = 120_000
+RESEND_WINDOW = timedelta(hours=23)
+"""How long an unknown outcome may be asked again with its key: processors (Stripe) keep an
+idempotency key for 24 hours, after which the same request could charge a second time."""
 # Declines no retry can cure; card networks also forbid retrying a lost or stolen card.
 _HOPELESS = frozenset(
     {
@@ -180,9 +183,17 @@ class _Charger:
             if problem is not None:
                 return await self._store(plan, _gave_up(instalment, problem))
             instalment = instalment.model_copy(
-                update={"status": InstalmentStatus.PENDING, "next_attempt": self.today}
+                update={
+                    "status": InstalmentStatus.PENDING,
+                    "next_attempt": self.today,
+                    "pending_since": datetime.now(UTC),
+                }
             )
             plan, _ = await self._store(plan, instalment)
+        elif _past_resend_window(instalment):
+            # The key may have expired: resending could charge twice. A person checks the
+            # processor for this attempt instead.
+            return await self._store(plan, _gave_up(instalment, "unconfirmed_check_processor"))
         result = await self.gateway.charge(_request(plan, instalment))
         if result.status is ChargeStatus.SUCCEEDED and result.reference:
             return await self._paid(plan, instalment, result.reference)
@@ -217,6 +228,7 @@ class _Charger:
         paid = instalment.model_copy(
             update={
                 "status": InstalmentStatus.PAID,
+                "pending_since": None,
                 "attempts": instalment.attempts + 1,
                 "reference": reference,
                 "last_error": error,
@@ -238,6 +250,7 @@ class _Charger:
         declined = instalment.model_copy(
             update={
                 "status": InstalmentStatus.FAILED if give_up else InstalmentStatus.DECLINED,
+                "pending_since": None,
                 "attempts": attempts,
                 "last_error": result.decline_code or reason.value,
                 "next_attempt": None if give_up else retry_on,
@@ -292,6 +305,11 @@ class _Charger:
                 "instalment receipt not sent",
                 extra={"plan_id": plan.plan_id, "instalment": paid.number},
             )
+
+
+def _past_resend_window(instalment: Instalment) -> bool:
+    since = instalment.pending_since
+    return since is not None and datetime.now(UTC) - since > RESEND_WINDOW
 
 
 def _gave_up(instalment: Instalment, error: str) -> Instalment:
