@@ -19,15 +19,13 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
 
 from voicepay.accounts import AccountNumber, Currency
-from voicepay.redis_client import make_key
+from voicepay.redis_client import make_key, store_once
 from voicepay.saved_cards import Brand, Last4, ProcessorId
 
 PlanId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 _DUE_INDEX = make_key("plans", "due")
-_MAX_WATCH_RETRIES = 5
 # Deletes the lock only if it still holds our token: an expired lock may belong to someone else.
 _RELEASE = """
 if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
@@ -237,20 +235,7 @@ class PlanStore:
 
     async def create(self, plan: PaymentPlan) -> None:
         """Store a new plan; a plan whose id is already stored is left as it is."""
-        key = self.key(plan.plan_id)
-        for _ in range(_MAX_WATCH_RETRIES):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    if await pipe.exists(key):
-                        return
-                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                    self._write(pipe, plan)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-        raise RuntimeError(f"plan {plan.plan_id} kept changing while being created")
+        await store_once(self._redis, self.key(plan.plan_id), lambda pipe: self._write(pipe, plan))
 
     async def save(self, plan: PaymentPlan) -> None:
         """Replace a stored plan and move it in the due index."""

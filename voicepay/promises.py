@@ -14,10 +14,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from voicepay.accounts import AccountNumber, AccountRepository, Currency
-from voicepay.redis_client import make_key
+from voicepay.redis_client import make_key, store_once
 
 logger = logging.getLogger(__name__)
 
@@ -95,23 +96,14 @@ class PromiseStore:
 
     async def add(self, promise: PromiseToPay) -> None:
         """Store a new promise; a promise whose id is already stored is left as it is."""
-        key = self.key(promise.promise_id)
-        for _ in range(_MAX_WATCH_RETRIES):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    if await pipe.exists(key):
-                        return
-                    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                    pipe.set(key, promise.model_dump_json())
-                    pipe.sadd(self.account_key(promise.account_number), promise.promise_id)
-                    if promise.status is PromiseStatus.OPEN:
-                        pipe.zadd(_OPEN_INDEX, {promise.promise_id: promise.due.toordinal()})
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-        raise RuntimeError(f"promise {promise.promise_id} kept changing while being added")
+
+        def write(pipe: Pipeline) -> None:
+            pipe.set(self.key(promise.promise_id), promise.model_dump_json())
+            pipe.sadd(self.account_key(promise.account_number), promise.promise_id)
+            if promise.status is PromiseStatus.OPEN:
+                pipe.zadd(_OPEN_INDEX, {promise.promise_id: promise.due.toordinal()})
+
+        await store_once(self._redis, self.key(promise.promise_id), write)
 
     async def get(self, promise_id: str) -> PromiseToPay | None:
         """The promise, or ``None`` when the id is unknown."""

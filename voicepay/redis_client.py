@@ -7,13 +7,15 @@ cleaned per application.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import WatchError
 
 from voicepay.redis_server import LocalRedisServer
 from voicepay.settings import Settings
@@ -30,6 +32,31 @@ def make_key(*parts: str) -> str:
     if not parts or not all(parts):
         raise ValueError("a key needs at least one non-empty part")
     return KEY_PREFIX + ":".join(parts)
+
+
+async def store_once(
+    redis: Redis, key: str, write: Callable[[Pipeline], object], *, tries: int = 5
+) -> bool:
+    """Run ``write`` in one transaction unless ``key`` exists; returns whether it wrote.
+
+    ``key`` is watched, so two writers racing to create it store it once.
+
+    Raises:
+        RuntimeError: ``key`` kept changing for ``tries`` attempts.
+    """
+    for _ in range(tries):
+        async with redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                if await pipe.exists(key):
+                    return False
+                pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                write(pipe)
+                await pipe.execute()
+                return True
+            except WatchError:
+                continue
+    raise RuntimeError(f"{key} kept changing while being created")
 
 
 def connect(url: str) -> Redis:
