@@ -185,6 +185,8 @@ def test_subjects_that_need_a_person_transfer_on_one_statement(
         ("I can't pay by card, can I pay by transfer?", "en"),
         ("Can we set up a payment plan?", "en"),
         ("Could I pay in instalments?", "en"),
+        ("I can't afford the full amount today", "en"),
+        ("I can't afford to pay it all at once", "en"),
         ("Of course", "en"),
         ("Je ne conteste pas la facture", "fr"),
         ("Je n'ai aucune réclamation", "fr"),
@@ -193,6 +195,7 @@ def test_subjects_that_need_a_person_transfer_on_one_statement(
         ("Ce n'est pas une fraude", "fr"),
         ("Je n'ai pas besoin d'avocat", "fr"),
         ("Je voudrais payer en plusieurs fois", "fr"),
+        ("Je n'ai pas les moyens de tout payer aujourd'hui", "fr"),
     ],
 )
 def test_negated_or_unrelated_mentions_do_not_transfer(text: str, lang: str) -> None:

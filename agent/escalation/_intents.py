@@ -134,14 +134,17 @@ _PATTERNS: dict[EscalationIntent, tuple[Patterns, Patterns]] = {
         },
         {
             "en": rx(
-                r"(?:can|could) (?:not|no longer) afford",
+                # "Can't afford the full amount" asks for an arrangement, which the bot offers.
+                r"(?:can|could) (?:not|no longer) afford(?!(?: to pay)? (?:the (?:full|whole|entire"
+                r"|total)|all(?! right)|it all|everything|that much|so much))",
                 rf"(?:can|could) (?:not|no longer) (?:pay|make (?:the|this|my|a) payment)"
                 rf"(?: (?:anything|it|this|that|the bill|this month|right now|at the moment|at all"
                 rf"|any of it))?{_CLAUSE_END}",
                 r"(?:do|does) not have (?:the|any|enough) money",
             ),
             "fr": rx(
-                r"(?:ne ai |ai )?pas les moyens|ne ai plus les moyens",
+                r"(?:ne ai |ai )?pas les moyens(?! de (?:tout (?:payer|regler)|(?:payer|regler)"
+                r" (?:la totalite|tout|le montant total)))|ne ai plus les moyens",
                 rf"(?:ne )?(?:peux|pouvons|pourrai) (?:pas|plus) payer(?: (?:ce mois ci|maintenant"
                 rf"|pour le moment|rien|ca|cette facture))?{_CLAUSE_END}",
                 r"(?:pas|plus) (?:de|assez de) argent(?! liquide)",
