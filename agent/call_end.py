@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from agent.call_context import CallContext
+from agent.charging import charge_request, charge_with_retry, record_paid
 from agent.handoff import TransferReason, new_request
-from agent.tools.payment import charge_request, charge_with_retry, deliver_receipt, record_paid
+from agent.tools.receipt import deliver_receipt
 from agent.workflow import CallState, ChargeState, Step
 from payment_tools.gateway import ChargeStatus
 from voicepay.call_records import record_call

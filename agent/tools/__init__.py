@@ -16,10 +16,10 @@ from agent.tools.payment import (
     capture_card,
     confirm_and_charge,
     get_balance,
-    send_receipt,
     set_amount,
 )
 from agent.tools.payment_link import send_payment_link
+from agent.tools.receipt import send_receipt
 
 ALL_TOOLS: list[llm.Tool] = [
     identify_account,

@@ -16,7 +16,7 @@ from agent.card_on_file import arrangement_id
 from agent.formatting import format_date
 from agent.nlu import parse_amount
 from agent.tool_reply import tool_reply
-from agent.tools.payment import read_back, verified_account, workflow_hint
+from agent.tools._common import read_back, verified_account, workflow_hint
 from agent.workflow import CallState, CardOnCall, WorkflowViolation
 from voicepay.accounts import Account
 from voicepay.money import Money

@@ -1,21 +1,26 @@
-"""Tools that agree the amount, capture the card on the keypad, charge it and send the receipt."""
+"""Tools that tell the balance, agree the amount, capture the card on the keypad and charge it."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Literal
 
 from livekit.agents import RunContext, ToolResult, function_tool
 
 from agent.call_context import CallContext
 from agent.capture_prompter import SpokenCapturePrompter
-from agent.card_on_file import keep_card_on_file
+from agent.charging import (
+    charge_request,
+    charge_with_retry,
+    ensure_kept_card_customer,
+    record_paid,
+)
 from agent.formatting import confirmation_code, format_date, spell_out
 from agent.nlu import parse_amount
 from agent.readback import readback_text
 from agent.tool_reply import tool_reply
+from agent.tools._common import read_back, verified_account, workflow_hint
+from agent.tools.receipt import receipt_offer
 from agent.workflow import (
     MAX_DECLINES,
     MAX_FAILED_CAPTURES,
@@ -26,15 +31,12 @@ from agent.workflow import (
     WorkflowViolation,
 )
 from payment_tools.capture import CaptureProgress, CaptureStatus
-from payment_tools.gateway import ChargeRequest, ChargeResult, ChargeStatus, GatewayError
+from payment_tools.gateway import ChargeStatus
 from payment_tools.keypad import SessionInProgress
 from voicepay.accounts import Account
 from voicepay.money import Money
-from voicepay.receipts import Receipt, ReceiptChannel, ReceiptError, choose_channels
 
 _AMOUNT_STEPS = (Step.BALANCE, Step.AMOUNT, Step.CAPTURE, Step.CONFIRM)
-RETRY_DELAY_S = 0.5
-"""Pause before retrying a charge whose outcome is unknown (same idempotency key)."""
 
 
 @function_tool
@@ -216,7 +218,7 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
     attempt could not be confirmed, calling it again retries safely without charging twice.
     """
     call = context.userdata
-    if not await _customer_for_saved_card(call):
+    if not await ensure_kept_card_customer(call):
         return tool_reply(
             "unavailable",
             say=call.prompts.text("capture.result.payment-connector-error"),
@@ -284,141 +286,6 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
     )
 
 
-_RECEIPT_CHOICES: dict[str, frozenset[ReceiptChannel]] = {
-    "sms": frozenset({"sms"}),
-    "email": frozenset({"email"}),
-    "both": frozenset({"sms", "email"}),
-}
-
-
-@function_tool
-async def send_receipt(
-    context: RunContext[CallContext], channel: Literal["sms", "email", "both"] | None = None
-) -> str:
-    """Send the payment receipt by text message, e-mail or both.
-
-    Call this after a successful payment when the caller wants a receipt.
-
-    Args:
-        channel: what the caller asked for: "sms" (a text message), "email" or "both"; leave it
-            out when they simply said yes.
-    """
-    call = context.userdata
-    state = await call.state()
-    account = await verified_account(call, state)
-    if not state.paid or state.payment_reference is None or account is None:
-        return tool_reply("not_expected", next_action=workflow_hint(state))
-    requested = _RECEIPT_CHOICES[channel] if channel else None
-    sent = await deliver_receipt(call, state, account, requested)
-    if not sent:
-        return tool_reply(
-            "receipt_failed", say=call.prompts.text("receipt.failed"), next_action="call end_call"
-        )
-    say = call.prompts.text(_receipt_sent_key(sent))
-    if requested is not None and "email" in requested and "email" not in sent:
-        say = f"{call.prompts.text('receipt.no_email')} {say}"
-    return tool_reply("receipt_sent", channels=sorted(sent), say=say, next_action="call end_call")
-
-
-def charge_request(call: CallContext, state: CallState, key: str) -> ChargeRequest:
-    """The charge of the call's agreed terms under ``key``; identical for every retry of it."""
-    terms = state.terms()
-    return ChargeRequest(
-        token=terms.card.token,
-        amount_minor=terms.amount_minor,
-        currency=terms.currency,
-        idempotency_key=key,
-        description=f"{call.settings.payments.merchant_name} balance payment",
-        metadata={"account": state.account_number or "", "call_id": call.call_id},
-        customer=terms.card.customer,
-        save_card=state.saves_card,
-    )
-
-
-async def charge_with_retry(call: CallContext, request: ChargeRequest) -> ChargeResult:
-    """Send the charge; an unknown outcome is asked again once with the same key."""
-    amount = Money(request.amount_minor, request.currency).to_decimal_str()
-    key = request.idempotency_key
-    call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
-    result = await call.services.desk.charge(request)
-    if result.status is ChargeStatus.FAILED and result.retryable:
-        # The outcome is unknown: ask again with the same key, which can never charge twice.
-        await asyncio.sleep(RETRY_DELAY_S)
-        call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
-        result = await call.services.desk.charge(request)
-    call.events.emit(
-        "charge_result",
-        status=result.status.value,
-        decline_reason=result.decline_reason.value if result.decline_reason else None,
-        reference=result.reference,
-    )
-    return result
-
-
-async def record_paid(call: CallContext, reference: str) -> CallState:
-    """Record the pending charge as paid and post it to the account (once per reference)."""
-    state, _ = await call.update(lambda s: s.charge_succeeded(reference))
-    if state.account_number:
-        terms = state.terms()
-        await call.services.accounts.apply_payment(
-            state.account_number, terms.amount_minor, terms.currency, reference
-        )
-        if state.saves_card:
-            await keep_card_on_file(call, state, reference)
-    return state
-
-
-async def deliver_receipt(
-    call: CallContext,
-    state: CallState,
-    account: Account,
-    channels: frozenset[ReceiptChannel] | None = None,
-) -> frozenset[ReceiptChannel]:
-    """Send the receipt of the call's payment in the call's language and record it.
-
-    ``channels`` are those the caller asked for; by default the configured ones. Returns the
-    channels that took the receipt (none when every sender failed; the call goes on).
-    """
-    if state.payment_reference is None:
-        raise WorkflowViolation("not_paid")
-    terms = state.terms()
-    brand = terms.card.brand
-    receipt = Receipt(
-        language=call.language,
-        merchant=call.settings.payments.merchant_name,
-        amount=Money(terms.amount_minor, terms.currency),
-        brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
-        last4=terms.card.last4,
-        confirmation_code=confirmation_code(state.payment_reference),
-        paid_on=datetime.now(UTC).date(),
-        phone=account.phone,
-        email=account.email,
-    )
-    chosen = choose_channels(channels, call.settings.receipts.channels, receipt.available)
-    try:
-        sent = await call.services.receipts.send(receipt, chosen)
-    except ReceiptError as failed:
-        call.events.emit("receipt_failed", detail=str(failed))
-        return frozenset()
-    call.events.emit("receipt", channels=sorted(sent))
-    await call.update(lambda s: s.receipt_sent())
-    return sent
-
-
-async def receipt_offer(call: CallContext) -> str:
-    """The receipt question: "by text or e-mail?" when the account has both, else by text."""
-    account = await call.account()
-    return call.prompts.text(
-        "receipt.offer_choice" if account is not None and account.email else "receipt.offer"
-    )
-
-
-def _receipt_sent_key(sent: frozenset[ReceiptChannel]) -> str:
-    if len(sent) > 1:
-        return "receipt.sent_both"
-    return "receipt.sent_email" if "email" in sent else "receipt.sent"
-
-
 async def _saved_card_offer(call: CallContext, state: CallState) -> str | None:
     """The question "shall I use the card on file?", when the account keeps one."""
     stored = await call.services.saved_cards.get(state.account_number or "")
@@ -432,39 +299,6 @@ async def _saved_card_offer(call: CallContext, state: CallState) -> str | None:
         brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
         last4=stored.last4,
     )
-
-
-async def _customer_for_saved_card(call: CallContext) -> bool:
-    """Make sure a card to be kept on file has its processor customer; ``False`` if unreachable.
-
-    The customer is created once per account (an idempotent request) and remembered, so every
-    retry of the charge sends the same request.
-    """
-    state = await call.state()
-    card = state.card
-    if not state.saves_card or card is None or card.customer is not None:
-        return True
-    account = state.account_number or ""
-    customer = await call.services.saved_cards.customer(account)
-    if customer is None:
-        try:
-            customer = await call.services.desk.create_customer(
-                account_number=account, idempotency_key=f"customer:{account}"
-            )
-        except GatewayError as failed:
-            call.events.emit("customer_failed", code=failed.code)
-            return False
-        await call.services.saved_cards.remember_customer(account, customer)
-    chosen = customer
-    await call.update(lambda s: s.card_kept_for(chosen))
-    return True
-
-
-async def verified_account(call: CallContext, state: CallState) -> Account | None:
-    """The caller's account, once they are verified."""
-    if not state.verified or state.account_number is None:
-        return None
-    return await call.services.accounts.get(state.account_number)
 
 
 def _minimum_due(call: CallContext, account: Account) -> Money:
@@ -501,21 +335,6 @@ def _resolve_amount(
     return chosen, AmountKind.FULL if choice == "full" else AmountKind.MINIMUM
 
 
-async def read_back(call: CallContext) -> None:
-    """Say the amount and card to the caller; their own yes must follow before any charge."""
-    state, _ = await call.update(lambda s: s.read_back())
-    terms = state.terms()
-    text = readback_text(call.prompts, terms)
-    call.events.emit(
-        "readback",
-        number=state.readback,
-        amount=Money(terms.amount_minor, terms.currency).to_decimal_str(),
-        brand=terms.card.brand,
-        last4=terms.card.last4,
-    )
-    await call.say(text, in_context=True)
-
-
 def _report_progress(call: CallContext, progress: CaptureProgress) -> None:
     call.events.emit(
         "capture_progress",
@@ -527,22 +346,3 @@ def _report_progress(call: CallContext, progress: CaptureProgress) -> None:
         required=[f.value for f in progress.required_fields],
         status=progress.status.value if progress.status else None,
     )
-
-
-def workflow_hint(state: CallState) -> str:
-    """What the workflow expects at this step, for a refused or out-of-order tool call."""
-    return {
-        Step.GREET: "ask for the account number",
-        Step.IDENTIFY: "ask for the account number, then call identify_account",
-        Step.AUTHENTICATE: "call verify_identity",
-        Step.BALANCE: "call get_balance",
-        Step.AMOUNT: "agree the amount, then call set_amount",
-        Step.CONSENT: "wait for the caller's yes or no to keeping their card on file",
-        Step.CAPTURE: "call capture_card",
-        Step.CONFIRM: "wait for the caller to say yes or no to the read-back",
-        Step.CHARGE: "call confirm_and_charge to retry the unconfirmed payment safely",
-        Step.LINK_SENT: "wait for the caller to pay the payment link",
-        Step.RECEIPT: "offer a receipt (send_receipt) or end_call",
-        Step.END: "the call is over",
-        Step.TRANSFER: "the call is being transferred",
-    }[state.step]

@@ -20,7 +20,7 @@ from agent.call_context import CallContext
 from agent.formatting import confirmation_code, spell_out
 from agent.nlu import Intent, detect_intents
 from agent.tool_reply import tool_reply
-from agent.tools.payment import receipt_offer
+from agent.tools.receipt import receipt_offer
 from agent.workflow import CallState, LinkStatus, WorkflowViolation
 from payment_tools.gateway import CheckoutLink, CheckoutRequest, GatewayError
 from voicepay.accounts import Account
