@@ -35,12 +35,16 @@ async def charge_with_retry(call: CallContext, request: ChargeRequest) -> Charge
     """Send the charge; an unknown outcome is asked again once with the same key."""
     amount = Money(request.amount_minor, request.currency).to_decimal_str()
     key = request.idempotency_key
-    call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
+    call.events.emit(
+        "charge_attempt", idempotency_key=key, amount=amount, keeps_card=request.save_card
+    )
     result = await call.services.desk.charge(request)
     if result.status is ChargeStatus.FAILED and result.retryable:
         # The outcome is unknown: ask again with the same key, which can never charge twice.
         await asyncio.sleep(RETRY_DELAY_S)
-        call.events.emit("charge_attempt", idempotency_key=key, amount=amount)
+        call.events.emit(
+            "charge_attempt", idempotency_key=key, amount=amount, keeps_card=request.save_card
+        )
         result = await call.services.desk.charge(request)
     call.events.emit(
         "charge_result",

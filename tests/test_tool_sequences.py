@@ -46,6 +46,14 @@ TOOL_CALLS = st.one_of(
             ("confirm_and_charge", {}),
             ("send_receipt", {}),
             ("transfer_to_human", {"reason": "caller_request"}),
+            ("offer_payment_options", {}),
+            ("decline_options", {}),
+            ("use_saved_card", {}),
+            ("keep_card_for_next_time", {}),
+            ("set_up_plan", {"instalments": 3}),
+            ("set_up_plan", {"instalments": 9}),
+            ("promise_to_pay", {"date": "2099-01-01"}),
+            ("promise_to_pay", {}),
         ]
     ),
     st.tuples(
@@ -71,22 +79,31 @@ SKELETON: list[Any] = [
     ("say", "yes"),
     ("tool", ("confirm_and_charge", {})),
 ]
+PLAN_SKELETON: list[Any] = [
+    *SKELETON[:3],
+    ("tool", ("set_up_plan", {"instalments": 3})),
+    ("say", "yes"),
+    *SKELETON[4:],
+]
 
 
-def _interleave(noise: list[Any], positions: list[int]) -> list[Any]:
-    """The payment skeleton in order, with the noise actions spread between its steps."""
+def _interleave(noise: list[Any], positions: list[int], skeleton: list[Any]) -> list[Any]:
+    """A payment skeleton in order, with the noise actions spread between its steps."""
     actions = list(noise)
-    for offset, (position, action) in enumerate(zip(sorted(positions), SKELETON, strict=True)):
+    for offset, (position, action) in enumerate(zip(sorted(positions), skeleton, strict=True)):
         actions.insert(min(position + offset, len(actions)), action)
     return actions
 
 
-SEQUENCES = st.one_of(
-    st.lists(ACTIONS, min_size=1, max_size=25),
-    st.tuples(
+def _around(skeleton: list[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.tuples(
         st.lists(ACTIONS, max_size=12),
-        st.lists(st.integers(0, 12), min_size=len(SKELETON), max_size=len(SKELETON)),
-    ).map(lambda pair: _interleave(*pair)),
+        st.lists(st.integers(0, 12), min_size=len(skeleton), max_size=len(skeleton)),
+    ).map(lambda pair: _interleave(*pair, skeleton))
+
+
+SEQUENCES = st.one_of(
+    st.lists(ACTIONS, min_size=1, max_size=25), _around(SKELETON), _around(PLAN_SKELETON)
 )
 GOOD_KEYS = {
     "date of birth": DOB,
@@ -134,6 +151,7 @@ async def _answer_keypad(text_call: TextCall, draw: Draw, competent: bool) -> No
 
 def _check_consent(events: list[CallEvent], ledger_keys: set[str]) -> None:
     verified = False
+    kept_card_agreed = False
     confirmed_amount: str | None = None
     seen_keys: set[str] = set()
     readback_amount: str | None = None
@@ -145,6 +163,8 @@ def _check_consent(events: list[CallEvent], ledger_keys: set[str]) -> None:
             readback_amount = str(item.data["amount"])
         elif item.kind == "caller_confirmation":
             confirmed_amount = readback_amount if item.data["answer"] == "yes" else None
+        elif item.kind == "card_consent":
+            kept_card_agreed = item.data["answer"] == "yes"
         elif item.kind == "charge_attempt":
             key = str(item.data["idempotency_key"])
             if key in seen_keys:
@@ -152,6 +172,8 @@ def _check_consent(events: list[CallEvent], ledger_keys: set[str]) -> None:
             seen_keys.add(key)
             assert verified, "charge attempted before the caller was verified"
             assert confirmed_amount == item.data["amount"], "charged without consent to it"
+            if item.data["keeps_card"]:
+                assert kept_card_agreed, "kept a card on file without the caller's yes"
     assert ledger_keys <= seen_keys
 
 
@@ -249,3 +271,26 @@ def test_the_right_sequence_charges_exactly_once_despite_lost_responses(
         )
     )
     assert charges == 1
+
+
+def test_a_plan_keeps_the_card_only_after_the_callers_own_yes(
+    redis_server: str, tmp_path: Path
+) -> None:
+    """The plan path is not vacuous either: a yes pays (card kept), a no to keeping it pays none."""
+
+    def plan_call(consent: str) -> int:
+        actions = list(PLAN_SKELETON)
+        actions[4] = ("say", consent)
+        return asyncio.run(
+            _run(
+                redis_server,
+                tmp_path,
+                actions,
+                faults=[],
+                draw=lambda choices: choices[0],
+                competent=True,
+            )
+        )
+
+    assert plan_call("yes") == 1
+    assert plan_call("no") == 0
