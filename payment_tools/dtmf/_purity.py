@@ -6,7 +6,8 @@ harmonics on DTMF frequencies leave their other harmonics and their pitch drift 
 
 The fit is the projection onto cos and sin at both frequencies. The projections take one pass
 over the samples; the 4 x 4 Gram matrix of the basis has closed forms (sums of geometric
-series) and is solved in plain Python: numpy's cost per call would dominate at this size.
+series) and is solved written out. Both are compiled (:mod:`payment_tools.dtmf._compiled`):
+numpy's cost per call would dominate at this size.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from payment_tools.dtmf._compiled import compiled
 
+
+@compiled
 def _geometric(theta: float, n: int) -> complex:
     """Sum of exp(1j * theta * k) for k = 0 .. n - 1."""
     step = cmath.exp(1j * theta)
@@ -26,6 +30,7 @@ def _geometric(theta: float, n: int) -> complex:
     return (1.0 - cmath.exp(1j * theta * n)) / (1.0 - step)
 
 
+@compiled
 def _explained(omegas: tuple[float, float], n: int, p: tuple[float, float, float, float]) -> float:
     """``p @ inv(G) @ p`` for the Gram matrix G of cos(w1 k), cos(w2 k), sin(w1 k), sin(w2 k).
 
@@ -90,42 +95,47 @@ def two_tone_purity(samples: npt.NDArray[np.float64], omegas: tuple[float, float
 
 
 _BLOCK = 32
-_WITHIN = np.arange(_BLOCK, dtype=np.float64)
 Stretch = tuple[int, int, float, float]
 """Samples ``start .. stop - 1`` of a buffer, and the two frequencies to fit (rad/sample)."""
 
 
 def purities(samples: npt.NDArray[np.float32], stretches: list[Stretch]) -> list[float]:
-    """:func:`two_tone_purity` of several stretches of ``samples``, with numpy calls shared.
-
-    Sample ``q * B + r`` of a stretch has phase ``exp(-1j w (q B + r))``, the product of a block
-    phase and a phase within the block: the projections are one batched matrix product of the
-    stretches, cut into blocks of ``B`` and padded with zeros, with the within-block phases, then a
-    weighted sum over blocks. No running product over every sample, and no rounding accumulating
-    along it.
-    """
+    """:func:`two_tone_purity` of several stretches of ``samples``, in one compiled call."""
     if not stretches:
         return []
-    lengths = [stop - start for start, stop, _, _ in stretches]
-    blocks = max(-(-n // _BLOCK) for n in lengths)
-    x = np.zeros((len(stretches), blocks * _BLOCK))
-    for row, (start, stop, _, _) in zip(x, stretches, strict=True):
-        row[: stop - start] = samples[start:stop]
-    totals: list[float] = np.einsum("ij,ij->i", x, x).tolist()
-    omegas = np.array([(w1, w2) for _, _, w1, w2 in stretches])
-    within = omegas[:, :, None] * _WITHIN
-    # Rows: cos w1 r, cos w2 r, sin w1 r, sin w2 r; sum x cos = Re, sum x sin = -Im.
-    basis = np.concatenate([np.cos(within), np.sin(within)], axis=1)
-    parts = np.matmul(basis, x.reshape(len(stretches), blocks, _BLOCK).transpose(0, 2, 1))
-    across = np.exp(-1j * omegas[:, :, None] * (_BLOCK * np.arange(blocks)))
-    sums = np.einsum("ijk,ijk->ij", parts[:, :2] - 1j * parts[:, 2:], across)
-    out = []
-    for n, total, (p1, p2), (w1, w2) in zip(
-        lengths, totals, sums.tolist(), omegas.tolist(), strict=True
-    ):
+    found: list[float] = _purities(samples, np.array(stretches, dtype=np.float64)).tolist()
+    return found
+
+
+@compiled
+def _purities(
+    samples: npt.NDArray[np.float32], stretches: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Purities of stretches given as rows ``(start, stop, w1, w2)``.
+
+    The projections run a phase factor along the samples, set anew from ``exp`` every
+    ``_BLOCK`` samples so that no rounding accumulates along it.
+    """
+    out = np.zeros(len(stretches))
+    for i in range(len(stretches)):
+        start, stop = int(stretches[i, 0]), int(stretches[i, 1])
+        w1, w2 = stretches[i, 2], stretches[i, 3]
+        n = stop - start
+        step1, step2 = cmath.exp(complex(0.0, -w1)), cmath.exp(complex(0.0, -w2))
+        total, p1, p2 = 0.0, 0j, 0j
+        for block in range(0, n, _BLOCK):
+            phase1 = cmath.exp(complex(0.0, -w1 * block))
+            phase2 = cmath.exp(complex(0.0, -w2 * block))
+            for k in range(start + block, start + min(block + _BLOCK, n)):
+                x = np.float64(samples[k])
+                total += x * x
+                p1 += x * phase1
+                p2 += x * phase2
+                phase1 *= step1
+                phase2 *= step2
         if n < 8 or total <= 0.0:
-            out.append(0.0)
             continue
+        # sum x cos(w k) = Re(sum x exp(-1j w k)); sum x sin(w k) = -Im(...).
         explained = _explained((w1, w2), n, (p1.real, p2.real, -p1.imag, -p2.imag))
-        out.append(max(explained, 0.0) / total)
+        out[i] = max(explained, 0.0) / total
     return out

@@ -19,6 +19,7 @@ LONG_LAG = 3
 MAX_WINDOWS = 64
 """Windows of a run kept as evidence; a key held longer is judged on its first part."""
 
+_TURN = 2 * math.pi
 Lags = tuple[complex, complex]
 """Summed lagged bin products of a key's row and column tones."""
 
@@ -89,30 +90,24 @@ class Tone:
             self.windows, self.purity = seg.windows, purity
 
 
-def _omegas(short: Lags, long: Lags, hop: int) -> tuple[float, float] | None:
-    """Frequency errors of both tones in radians per sample, or None if not measurable.
-
-    The one-hop phase step is unambiguous over a wide range but coarse; the three-hop step is
-    three times finer and is unwrapped onto the branch nearest the coarse value.
-    """
-    out = []
-    for s, lg in zip(short, long, strict=True):
-        if s == 0 or lg == 0:
-            return None
-        coarse = cmath.phase(s) / hop
-        fine = cmath.phase(lg)
-        turns = round((coarse * LONG_LAG * hop - fine) / (2 * math.pi))
-        out.append((fine + 2 * math.pi * turns) / (LONG_LAG * hop))
-    return out[0], out[1]
-
-
 def frequency_errors(
     short_lag: Lags, long_lag: Lags, key: int, hop: int, sample_rate: int
 ) -> tuple[float, float] | None:
-    """Relative frequency errors of the row and column tones, or None if not measurable."""
-    omega = _omegas(short_lag, long_lag, hop)
-    if omega is None:
+    """Relative frequency errors of the row and column tones, or None if not measurable.
+
+    The one-hop phase step is unambiguous over a wide range but coarse; the three-hop step is
+    three times finer and is unwrapped onto the branch nearest the coarse value. Written out
+    for both tones: this runs for every tone.
+    """
+    row_short, col_short = short_lag
+    row_long, col_long = long_lag
+    if row_short == 0 or col_short == 0 or row_long == 0 or col_long == 0:
         return None
-    row, col = divmod(key, 4)
-    scale = sample_rate / (2 * math.pi)
-    return omega[0] * scale / ROW_HZ[row], omega[1] * scale / COL_HZ[col]
+    long_hops = LONG_LAG * hop
+    row_fine, col_fine = cmath.phase(row_long), cmath.phase(col_long)
+    row_turns = round((cmath.phase(row_short) / hop * LONG_LAG * hop - row_fine) / _TURN)
+    col_turns = round((cmath.phase(col_short) / hop * LONG_LAG * hop - col_fine) / _TURN)
+    scale = sample_rate / _TURN
+    row_omega = (row_fine + _TURN * row_turns) / long_hops
+    col_omega = (col_fine + _TURN * col_turns) / long_hops
+    return row_omega * scale / ROW_HZ[key // 4], col_omega * scale / COL_HZ[key % 4]

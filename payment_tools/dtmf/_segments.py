@@ -3,8 +3,8 @@
 A run's :class:`~payment_tools.dtmf._runs.Segment` holds the tone's edges, placed to a fraction
 of a window from the energy share of the partly covered windows at each end, and the phase steps
 of both tones' bins between windows one and three hops apart, which measure their frequency
-errors. Touch-tone dialling ends many runs per second; the evidence of all of them is gathered
-and reduced in one set of numpy calls, and only the last few sums are finished in Python.
+errors. The sums over a run's windows are compiled loops (:mod:`payment_tools.dtmf._compiled`),
+one call for all the runs that end in a stretch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from payment_tools.dtmf._bank import phase_step
+from payment_tools.dtmf._bank import FloatArray, phase_step
+from payment_tools.dtmf._compiled import compiled
 from payment_tools.dtmf._purity import Stretch
 from payment_tools.dtmf._runs import (
     EDGE_WINDOWS,
@@ -25,11 +26,10 @@ from payment_tools.dtmf._runs import (
     Segment,
     frequency_errors,
 )
-from payment_tools.dtmf._windows import KEY_ROWS, Windows
+from payment_tools.dtmf._windows import Windows
 from payment_tools.dtmf.tones import COL_HZ, ROW_HZ
 
 IntArray = npt.NDArray[np.int64]
-_FOUR = np.arange(4)
 
 
 def summarise(runs: list[Run], windows: Windows, hop: int, sample_rate: int) -> list[Segment]:
@@ -38,126 +38,33 @@ def summarise(runs: list[Run], windows: Windows, hop: int, sample_rate: int) -> 
     ``windows`` must hold each run's two windows before its first, its evidence (at most
     ``MAX_WINDOWS`` windows from the first) and its two windows after the last.
     """
-    if len(runs) <= 1:
-        return [_single(run, windows, hop, sample_rate) for run in runs]
-    # Per run, two ranges: head and evidence (first - 2 .. first + 63 at most), and the tail
-    # (last .. last + 2). Window indices are made local to ``windows``.
-    f = windows.first
-    heads = [max(r.first - EDGE_WINDOWS, f) - f for r in runs]
-    ev_stops = [min(r.last + 1, r.first + MAX_WINDOWS) - f for r in runs]
-    tails = [r.last - f for r in runs]
-    starts = heads + tails
-    stops = ev_stops + [t + EDGE_WINDOWS + 1 for t in tails]
-    lengths = [b - a for a, b in zip(starts, stops, strict=True)]
-    begins = [0]
-    for n in lengths[:-1]:
-        begins.append(begins[-1] + n)
-    # Window index of each gathered entry, and the spectrum rows of its run's key.
-    idx = np.arange(begins[-1] + lengths[-1]) + np.repeat(
-        [a - b for a, b in zip(starts, begins, strict=True)], lengths
-    )
-    rows = np.repeat(KEY_ROWS[[r.key for r in runs] * 2], lengths, axis=0)
-    vals = windows.spectrum[rows, idx[:, None]].astype(np.float64)
-    # Columns are row real, row imaginary, column real, column imaginary: two complex bins.
-    z = vals.view(np.complex128)
-    energy = np.maximum(windows.energy[idx], 1e-30)
-    # A sine's power is 2|X|^2 / N^2 and a window's is energy / N.
+    if not runs:
+        return []
+    spans = np.array([(run.key, run.first, run.last) for run in runs])
     scale = 2.0 * windows.energy_weight / windows.length
-    ratios: list[float] = (np.dot(np.square(vals), np.full(4, scale)) / energy).tolist()
-    # Lagged products, lag 1 in columns 0-1 and LONG_LAG in columns 2-3, summed cumulatively:
-    # the sum over a run's evidence is then a difference of two entries.
-    n = len(z)
-    cumulative = np.zeros((n + 1, 4), dtype=np.complex128)
-    cumulative[1:n, :2] = z[1:] * z[:-1].conj()
-    cumulative[1 : n + 1 - LONG_LAG, 2:] = z[LONG_LAG:] * z[:-LONG_LAG].conj()
-    np.cumsum(cumulative, axis=0, out=cumulative)
-    # Evidence of run i: positions lo[i] .. lo[i] + count - 1; its lagged pairs start there.
-    lo = [begins[i] + r.first - f - heads[i] for i, r in enumerate(runs)]
-    count = [ev_stops[i] - (r.first - f) for i, r in enumerate(runs)]
-    hi = [
-        (a + max(c - 1, 0), a + max(c - 1, 0), a + max(c - LONG_LAG, 0), a + max(c - LONG_LAG, 0))
-        for a, c in zip(lo, count, strict=True)
-    ]
-    keys = [r.key for r in runs]
-    steps, nominal = _tables(sample_rate, hop)
-    # Bins are referenced to each window's start: remove the nominal advance per lag.
-    lags = (cumulative[hi, _FOUR] - cumulative[lo]) * steps[keys]
-    errors = _errors(lags, nominal[keys], hop, sample_rate)
-    sums: list[list[complex]] = lags.tolist()
-    n_runs = len(runs)
-    return [
-        _segment(
-            run,
-            ratios[begins[i] : begins[i] + ev_stops[i] - heads[i]],
-            run.first - f - heads[i],
-            ratios[begins[n_runs + i] : begins[n_runs + i] + EDGE_WINDOWS + 1],
-            (sums[i][0], sums[i][1]),
-            (sums[i][2], sums[i][3]),
-            errors[i],
-            hop,
-        )
-        for i, run in enumerate(runs)
-    ]
-
-
-def _errors(
-    lags: npt.NDArray[np.complex128], nominal: npt.NDArray[np.float64], hop: int, sample_rate: int
-) -> list[tuple[float, float] | None]:
-    """:func:`~payment_tools.dtmf._runs.frequency_errors` of many runs at once.
-
-    ``lags`` is ``(n, 4)``: one-hop then ``LONG_LAG``-hop products of the row and column tones.
-    """
-    # np.angle and np.round, without their Python wrappers: this runs once per analysis.
-    phase = np.arctan2(lags.imag, lags.real)
-    long_hops = LONG_LAG * hop
-    turns = np.rint((phase[:, :2] * LONG_LAG - phase[:, 2:]) / (2 * np.pi))
-    relative = (phase[:, 2:] + 2 * np.pi * turns) * (sample_rate / (2 * np.pi * long_hops))
-    measurable: list[bool] = np.all(lags != 0, axis=1).tolist()
-    pairs: list[list[float]] = (relative / nominal).tolist()
-    return [(p[0], p[1]) if ok else None for p, ok in zip(pairs, measurable, strict=True)]
+    steps = _step_table(sample_rate, hop)
+    edges, lags, counts = _summaries(
+        windows.spectrum, windows.energy, windows.first, scale, spans, steps, hop
+    )
+    segments = []
+    for run, (onset, offset), (row1, col1, row3, col3), count in zip(
+        runs, edges.tolist(), lags.tolist(), counts.tolist(), strict=True
+    ):
+        short, long = (row1, col1), (row3, col3)
+        errors = frequency_errors(short, long, run.key, hop, sample_rate)
+        segments.append(Segment(run.key, onset, offset, short, long, count, errors))
+    return segments
 
 
 @functools.lru_cache(maxsize=16)
-def _tables(
-    sample_rate: int, hop: int
-) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.float64]]:
-    """Per key, the nominal phase steps and the nominal row and column frequencies.
+def _step_table(sample_rate: int, hop: int) -> npt.NDArray[np.complex128]:
+    """Per key, the nominal phase advance of its two tones over one hop, then over ``LONG_LAG``.
 
-    Steps are over one hop (row, column), then over ``LONG_LAG`` hops (row, column).
+    Bins are referenced to each window's start: these remove the advance between windows.
     """
-    steps = np.array([sum(_steps(key, sample_rate, hop), ()) for key in range(16)])
-    nominal = np.array([(ROW_HZ[key // 4], COL_HZ[key % 4]) for key in range(16)])
-    steps.flags.writeable = nominal.flags.writeable = False
-    return steps, nominal
-
-
-def _single(run: Run, windows: Windows, hop: int, sample_rate: int) -> Segment:
-    """:func:`summarise` for one run, in plain Python past one copy out of numpy."""
-    head = max(run.first - EDGE_WINDOWS, windows.first)
-    stop = run.last + EDGE_WINDOWS + 1
-    first, end = run.first - head, min(run.last + 1, run.first + MAX_WINDOWS) - head
-    if run.last - run.first < MAX_WINDOWS:
-        # One copy covers the head, the evidence and the tail.
-        got = windows.evidence(head, stop, run.key)
-        tail = got.ratios[run.last - head :]
-    else:
-        got = windows.evidence(head, head + end, run.key)
-        tail = windows.evidence(run.last, stop, run.key).ratios
-    rows, cols = got.rows[first:end], got.cols[first:end]
-    # Bins are referenced to each window's start: remove the nominal advance per lag.
-    step, long_step = _steps(run.key, sample_rate, hop)
-    short = (_lagged(rows, 1) * step[0], _lagged(cols, 1) * step[1])
-    long = (_lagged(rows, LONG_LAG) * long_step[0], _lagged(cols, LONG_LAG) * long_step[1])
-    errors = frequency_errors(short, long, run.key, hop, sample_rate)
-    return _segment(run, got.ratios[:end], first, tail, short, long, errors, hop)
-
-
-def _lagged(bins: list[complex], lag: int) -> complex:
-    """Sum of each bin times the conjugate of the bin ``lag`` windows earlier."""
-    total = 0j
-    for earlier, later in zip(bins, bins[lag:], strict=False):
-        total += later * earlier.conjugate()
-    return total
+    table = np.array([sum(_steps(key, sample_rate, hop), ()) for key in range(16)])
+    table.flags.writeable = False
+    return table
 
 
 @functools.lru_cache(maxsize=64)
@@ -168,39 +75,80 @@ def _steps(key: int, sample_rate: int, hop: int) -> tuple[tuple[complex, ...], t
     return phase_step(nominal, sample_rate, hop), phase_step(nominal, sample_rate, LONG_LAG * hop)
 
 
-def _segment(
-    run: Run,
-    head_and_evidence: list[float],
-    n_head: int,
-    tail: list[float],
-    short_lag: tuple[complex, complex],
-    long_lag: tuple[complex, complex],
-    errors: tuple[float, float] | None,
+@compiled
+def _share(spectrum: FloatArray, energy: FloatArray, scale: float, key: int, w: int) -> float:
+    """Share of window ``w``'s energy held by the two tones of ``key``."""
+    row, col = key // 4, key % 4
+    a, b = np.float64(spectrum[row, w]), np.float64(spectrum[8 + row, w])
+    c, d = np.float64(spectrum[4 + col, w]), np.float64(spectrum[12 + col, w])
+    e = max(np.float64(energy[w]), 1e-30)
+    return float(scale * (a * a + b * b + c * c + d * d) / e)
+
+
+@compiled
+def _lagged(spectrum: FloatArray, row: int, lo: int, hi: int, lag: int) -> complex:
+    """Sum over windows ``lo .. hi - 1`` of a bin times the conjugate of the bin ``lag`` back.
+
+    ``row`` is the spectrum row of the tone's real part; its imaginary part is 8 rows further.
+    """
+    total = 0j
+    for w in range(lo + lag, hi):
+        before = w - lag
+        later = complex(np.float64(spectrum[row, w]), np.float64(spectrum[8 + row, w]))
+        earlier = complex(np.float64(spectrum[row, before]), np.float64(spectrum[8 + row, before]))
+        total += later * earlier.conjugate()
+    return total
+
+
+@compiled
+def _summaries(
+    spectrum: FloatArray,
+    energy: FloatArray,
+    origin: int,
+    scale: float,
+    spans: IntArray,
+    steps: npt.NDArray[np.complex128],
     hop: int,
-) -> Segment:
-    """One run's segment, from its energy shares and its lagged bin products and errors."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.complex128], IntArray]:
+    """Onset and offset, lagged sums and evidence windows of runs ``(key, first, last)``.
+
+    A run's edges are placed to a fraction of a window from the energy share of the partly
+    covered windows: up to two before its first and the first, its last and the two after.
+    """
+    n_runs = spans.shape[0]
+    edges = np.empty((n_runs, 2))
+    lags = np.empty((n_runs, 4), dtype=np.complex128)
+    counts = np.empty(n_runs, dtype=np.int64)
     length = LONG_LAG * hop
-    evidence = head_and_evidence[n_head:]
-    peak = max(evidence)
-    onsets = [
-        (run.first - n_head + k) * hop + length * (1.0 - f)
-        for k, r in enumerate(head_and_evidence[: n_head + 1])
-        if 0.1 < (f := r / peak) < 0.95
-    ]
-    offsets = [
-        (run.last + k) * hop + length * f
-        for k, r in enumerate(tail)
-        if 0.1 < (f := r / peak) < 0.95
-    ]
-    return Segment(
-        key=run.key,
-        onset=sum(onsets) / len(onsets) if onsets else float(run.first * hop),
-        offset=sum(offsets) / len(offsets) if offsets else float(run.last * hop + length),
-        short_lag=short_lag,
-        long_lag=long_lag,
-        windows=len(evidence),
-        errors=errors,
-    )
+    for i in range(n_runs):
+        key, first, last = spans[i, 0], spans[i, 1], spans[i, 2]
+        lo = first - origin
+        hi = min(last + 1, first + MAX_WINDOWS) - origin
+        peak = _share(spectrum, energy, scale, key, lo)
+        for w in range(lo + 1, hi):
+            peak = max(peak, _share(spectrum, energy, scale, key, w))
+        n_head = min(lo, EDGE_WINDOWS)
+        total, found = 0.0, 0
+        for k in range(n_head + 1):
+            f = _share(spectrum, energy, scale, key, lo - n_head + k) / peak
+            if 0.1 < f < 0.95:
+                total += (first - n_head + k) * hop + length * (1.0 - f)
+                found += 1
+        edges[i, 0] = total / found if found else float(first * hop)
+        total, found = 0.0, 0
+        for k in range(EDGE_WINDOWS + 1):
+            f = _share(spectrum, energy, scale, key, last - origin + k) / peak
+            if 0.1 < f < 0.95:
+                total += (last + k) * hop + length * f
+                found += 1
+        edges[i, 1] = total / found if found else float(last * hop + length)
+        row, col = key // 4, 4 + key % 4
+        lags[i, 0] = _lagged(spectrum, row, lo, hi, 1) * steps[key, 0]
+        lags[i, 1] = _lagged(spectrum, col, lo, hi, 1) * steps[key, 1]
+        lags[i, 2] = _lagged(spectrum, row, lo, hi, LONG_LAG) * steps[key, 2]
+        lags[i, 3] = _lagged(spectrum, col, lo, hi, LONG_LAG) * steps[key, 3]
+        counts[i] = hi - lo
+    return edges, lags, counts
 
 
 def purity_stretch(

@@ -3,7 +3,8 @@
 A window "supports" a key when one row and one column tone clearly stand out: both loud enough,
 together holding most of the window's energy (speech and music spread theirs over many more
 frequencies), twist within limits, and each dominating its group. The energy-share test and a
-level floor run on every window, the rest only on the few windows that pass them. Before that,
+level floor run on every window in a compiled loop, which also ranks each group's tones; the
+linear tests run as one matrix product on the few windows that pass. Before that,
 :meth:`WindowAnalyzer.tile_candidates` screens a stretch on the windows that do not overlap.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from payment_tools.dtmf._bank import FloatArray, WindowBank
+from payment_tools.dtmf._compiled import compiled
 from payment_tools.dtmf.tones import COL_HZ, ROW_HZ, dbm0_to_power
 
 IntArray = npt.NDArray[np.int64]
@@ -157,6 +159,8 @@ class WindowAnalyzer:
         )
         self._min_bin = dbm0_to_power(rules.min_level_dbm0) * self.length**2 / 2.0
         self._tile_min_bin = self._min_bin * self._bank.tile_power_gain / _TILE_MARGIN
+        self._floor = np.float32(2.0 * self._min_bin)
+        self._tile_floor = np.float32(2.0 * self._tile_min_bin)
         reverse = 10.0 ** (rules.max_reverse_twist_db / 10.0)
         normal = 10.0 ** (rules.max_normal_twist_db / 10.0)
         dominance = 10.0 ** (rules.min_dominance_db / 10.0)
@@ -175,69 +179,75 @@ class WindowAnalyzer:
         short to be a key on its own, can go unnoticed.
         """
         spectrum, energy = self._bank.analyze_tiles(samples)
-        # In place, and ufuncs without wrappers: this runs on every batch of audio.
-        squares = np.square(spectrum, out=spectrum)
-        power = np.add(squares[:8], squares[8:], out=squares[:8]).reshape(2, 4, -1)
-        strongest = np.maximum.reduce(power, axis=1)
-        # Energy share, and a floor implied by the level test: they clear nearly all speech.
-        floor = np.maximum(energy, 2.0 * self._tile_min_bin)
-        shared = (strongest[0] + strongest[1] >= floor).nonzero()[0]
+        shared, ranked, _ = _rank(spectrum, energy, self._tile_floor)
         if not len(shared):
             return []
-        ok = self._passes(power[:, :, shared], self._tile_tests, self._tile_limits)
-        found: list[int] = shared[ok].tolist()
+        found: list[int] = shared[_passes(ranked, self._tile_tests, self._tile_limits)].tolist()
         return found
 
     def analyze(self, samples: FloatArray, first: int) -> Windows:
         """Windows of ``samples``, whose first sample starts window ``first``."""
         spectrum, energy = self._bank.analyze(samples)
-        squares = np.square(spectrum)
-        power = (squares[:8] + squares[8:]).reshape(2, 4, -1)
-        strongest = np.maximum.reduce(power, axis=1)
-        # Energy share, and a floor implied by the level test: few windows pass both.
-        floor = np.maximum(energy, 2.0 * self._min_bin)
-        candidates = (strongest[0] + strongest[1] >= floor).nonzero()[0]
+        candidates, ranked, keys = _rank(spectrum, energy, self._floor)
         if len(candidates):
-            hits, keys = self._classify(power[:, :, candidates])
-            hits = candidates[hits] + first
+            picked = _passes(ranked, self._tests, self._limits)
+            hits, keys = candidates[picked] + first, keys[picked]
         else:
             hits = keys = _NONE
         return Windows(first, self.length, spectrum, energy, self._weight, hits, keys)
 
-    def _classify(self, power: FloatArray) -> tuple[IntArray, IntArray]:
-        """Which windows past the gate support a key (level, twist, dominance), and which.
 
-        ``power`` is ``(2, 4, n)``: row tones, then column tones.
-        """
-        ok, early, late, late_wins, early_wins = self._ranked(power, self._tests, self._limits)
-        # Index of the strongest tone of each group; ties go to the lower frequency.
-        best = np.where(late > early, late_wins + 2, early_wins)
-        picked = ok.nonzero()[0]
-        keys: IntArray = (best[0] * 4 + best[1])[picked].astype(np.int64)
-        return picked, keys
+def _passes(ranked: FloatArray, tests: FloatArray, limits: npt.NDArray[np.float64]) -> BoolArray:
+    """Which windows meet every test; they are linear in the ranked powers (one matrix product)."""
+    ok: BoolArray = np.logical_and.reduce(tests @ ranked >= limits, axis=0)
+    return ok
 
-    def _passes(
-        self, power: FloatArray, tests: FloatArray, limits: npt.NDArray[np.float64]
-    ) -> BoolArray:
-        """Which windows of ``power`` (``(2, 4, n)``) meet every linear test."""
-        return self._ranked(power, tests, limits)[0]
 
-    @staticmethod
-    def _ranked(
-        power: FloatArray, tests: FloatArray, limits: npt.NDArray[np.float64]
-    ) -> tuple[BoolArray, FloatArray, FloatArray, BoolArray, BoolArray]:
-        """Apply the tests; also return what locates each group's strongest tone.
+@compiled
+def _rank(
+    spectrum: FloatArray, energy: FloatArray, floor: np.float32
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """The windows past the gate, their ranked powers and the key their strongest tones make.
 
-        The tests are linear in (second row, second column, strongest row, strongest column)
-        powers, so one matrix product applies them all. The two strongest of each group of
-        four come from a sorting network: numpy sorts along a short middle axis slowly.
-        Returns the verdicts, the stronger of tones 0-1 and of tones 2-3, and whether tone 3
-        beats tone 2 and tone 1 beats tone 0.
-        """
-        a, b, c, d = power[:, 0], power[:, 1], power[:, 2], power[:, 3]
-        early, late = np.maximum(a, b), np.maximum(c, d)
-        top = np.maximum(early, late)
-        second = np.maximum(np.minimum(early, late), np.maximum(np.minimum(a, b), np.minimum(c, d)))
-        ranked = np.concatenate([second, top])
-        ok: BoolArray = np.logical_and.reduce(tests @ ranked >= limits, axis=0)
-        return ok, early, late, d > c, b > a
+    The gate: the strongest row and column tones hold enough of the window's energy and pass a
+    floor implied by the level test. Ranked powers are, per window, the second row and column
+    tones, then the strongest (``(4, n)``); ties go to the lower frequency.
+    """
+    n = spectrum.shape[1]
+    candidates = np.empty(n, dtype=np.int64)
+    ranked = np.empty((4, n), dtype=np.float32)
+    keys = np.empty(n, dtype=np.int64)
+    power = np.empty(8, dtype=np.float32)
+    count = 0
+    for w in range(n):
+        for f in range(8):
+            power[f] = spectrum[f, w] * spectrum[f, w] + spectrum[8 + f, w] * spectrum[8 + f, w]
+        row, col = _strongest(power, 0), _strongest(power, 4)
+        if power[row] + power[4 + col] >= max(energy[w], floor):
+            candidates[count] = w
+            ranked[0, count] = _second(power, 0, row)
+            ranked[1, count] = _second(power, 4, col)
+            ranked[2, count], ranked[3, count] = power[row], power[4 + col]
+            keys[count] = row * 4 + col
+            count += 1
+    return candidates[:count], ranked[:, :count].copy(), keys[:count]
+
+
+@compiled
+def _strongest(power: FloatArray, group: int) -> int:
+    """Index within the group (four tones from ``group``) of its strongest; ties go lower."""
+    best = 0
+    for j in range(1, 4):
+        if power[group + j] > power[group + best]:
+            best = j
+    return best
+
+
+@compiled
+def _second(power: FloatArray, group: int, best: int) -> float:
+    """Power of the second strongest tone of the group whose strongest is ``best``."""
+    second: float = power[group + (1 if best == 0 else 0)]
+    for j in range(4):
+        if j != best and power[group + j] > second:
+            second = power[group + j]
+    return second

@@ -8,7 +8,8 @@ reported once it is over, if it lasted long enough, both frequencies are within 
 two steady sinusoids explain its samples (the talk-off guard: speech and music that put two
 harmonics on DTMF frequencies also carry other harmonics and pitch drift).
 
-Speed comes from doing little per numpy call. Audio is analysed in batches of ``batch_ms``
+Speed comes from few numpy calls per batch, with the loops over windows and over each tone's
+samples compiled (:mod:`payment_tools.dtmf._compiled`). Audio is analysed in batches of ``batch_ms``
 (20 ms frames are buffered and analysed ten at a time; every 40 ms while a run is open; and as
 soon as a finished tone can be judged). A batch is first screened on windows that do not
 overlap, a third of them, with the window tests; only 250 ms stretches where one passes are
