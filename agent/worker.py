@@ -28,6 +28,7 @@ from agent.speech.factory import make_stt, make_tts
 from agent.speech.models import load_model
 from agent.speech_language import follow_language
 from payment_tools.dtmf import DtmfMaskingProcessor, DualSourceKeys
+from payment_tools.dtmf.warm import warm_up
 from voicepay.call_records import caller_hash
 from voicepay.logging_setup import install_pii_filter
 from voicepay.redis_client import connect
@@ -48,6 +49,8 @@ def _prewarm(process: JobProcess) -> None:
     if stt_provider(_SETTINGS) == "offline":
         # Loading the offline recogniser takes a second or two: not inside a live call.
         load_model(_SETTINGS.speech.offline_stt)
+    # The in-band keypad receiver compiles its loops on first use: here, not in a call.
+    warm_up()
     # Everything loaded so far lives for the process: keep it out of the collector's full
     # passes, which otherwise stall a turn for ~200 ms (bench/load/results.md).
     gc.collect()
