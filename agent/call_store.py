@@ -2,11 +2,14 @@
 
 Updates are optimistic: a compare-and-set on the state's version, so two writers touching the same
 call cannot lose each other's transition, and a transition that raises leaves Redis untouched.
+Each write carries an id, so a write the client re-sends after a dropped connection (the server
+applied it, then restarted before replying) is recognised as done rather than as a conflict.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,14 +21,22 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 _KEY = "voicepay:call:{call_id}"
+_WRITES_KEY = "voicepay:call:{call_id}:writes"
 _MAX_RETRIES = 200
-# Writes ARGV[2] with TTL ARGV[3] only if the stored state's version is still ARGV[1].
-# Returns 1 when written, 0 when another writer changed the state, -1 when it is gone.
+_RECENT_WRITES = 16
+# Writes ARGV[2] with TTL ARGV[3] only if the stored state's version is still ARGV[1], and notes
+# the write's id ARGV[4] (32 hex digits) among the call's latest ids in KEYS[2].
+# Returns 1 when written (or already written under this id), 0 when another writer changed the
+# state, -1 when it is gone.
 _COMPARE_AND_SET = """
+local recent = redis.call('GET', KEYS[2]) or ''
+if string.find(recent, ' ' .. ARGV[4], 1, true) then return 1 end
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 if cjson.decode(current)['version'] ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+recent = string.sub(recent .. ' ' .. ARGV[4], -33 * tonumber(ARGV[5]))
+redis.call('SET', KEYS[2], recent, 'EX', ARGV[3])
 return 1
 """
 
@@ -92,6 +103,7 @@ class CallStateStore:
             The new state, the transition's result, and the state's JSON as stored.
         """
         key = self.key(call_id)
+        keys = [key, _WRITES_KEY.format(call_id=call_id)]
         raw = known if known is not None else await self._get(call_id)
         for _ in range(_MAX_RETRIES):
             state = CallState.model_validate_json(raw)
@@ -99,7 +111,11 @@ class CallStateStore:
             result = change(state)
             state.version = expected + 1
             stored = state.model_dump_json()
-            written = await self._compare_and_set(keys=[key], args=[expected, stored, self._ttl_s])
+            # The client re-sends a script whose reply a restart cut off; had it been applied, a
+            # bare version check would take our own write for a rival's and run ``change`` again.
+            write_id = uuid.uuid4().hex
+            args: list[str | int] = [expected, stored, self._ttl_s, write_id, _RECENT_WRITES]
+            written = await self._compare_and_set(keys=keys, args=args)
             if written == 1:
                 return state, result, stored
             if written == -1:

@@ -150,7 +150,9 @@ class CallerIngress:
 
         try:
             await self._call.update(answer)
-        except WorkflowViolation:
+        except WorkflowViolation as refused:
+            # Not an error (e.g. a yes after the question was settled), but never silent.
+            self._call.events.emit("answer_refused", code=refused.code)
             return
         event = "card_consent" if consent else "caller_confirmation"
         self._call.events.emit(event, answer="yes" if yes else "no")

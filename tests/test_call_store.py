@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.typing import EncodableT, KeyT
 
 from agent.call_store import CallNotFound, CallStateStore
 from agent.workflow import CallState, Step, WorkflowViolation
@@ -42,6 +44,30 @@ async def test_concurrent_updates_are_not_lost(redis: Redis) -> None:
     assert state.identify_failures == 25
     assert state.step is Step.IDENTIFY
     assert state.version == 26
+
+
+class ResendingRedis(Redis):
+    """Sends every script twice: Redis applied it, restarted before replying, and the client's
+    retry sent it again."""
+
+    async def evalsha(self, sha: str, numkeys: int, *keys_and_args: KeyT | EncodableT) -> Any:
+        await super().evalsha(sha, numkeys, *keys_and_args)
+        return await super().evalsha(sha, numkeys, *keys_and_args)
+
+
+async def test_an_update_sent_again_after_its_reply_was_lost_applies_once(
+    redis: Redis, redis_server: str
+) -> None:
+    resending = ResendingRedis.from_url(redis_server, decode_responses=True)
+    store = CallStateStore(resending, ttl_s=120)
+    try:
+        await store.create(CallState(call_id="a4"))
+        await store.update("a4", lambda s: s.start())
+        state, _, stored = await store.update("a4", lambda s: s.identify_failed(1000))
+        assert (state.identify_failures, state.version) == (1, 2)
+        assert await store.raw("a4") == stored
+    finally:
+        await resending.aclose()
 
 
 async def test_missing_call(redis: Redis) -> None:

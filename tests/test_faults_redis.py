@@ -117,19 +117,7 @@ async def assert_paid_once(
 @pytest.mark.parametrize("client", ["persistent"], indirect=True)
 @pytest.mark.parametrize(
     "at_turn",
-    [
-        1,
-        CARD_NUMBER_TURN,
-        pytest.param(
-            CONFIRM_TURN,
-            marks=pytest.mark.xfail(
-                reason="known intermittent bug: a yes said while Redis restarts is sometimes "
-                "dropped and the call ends unpaid (no charge, nothing lost); under investigation",
-                strict=False,
-            ),
-        ),
-        7,
-    ],
+    [1, CARD_NUMBER_TURN, CONFIRM_TURN, 7],
 )
 async def test_a_quick_restart_during_any_turn_goes_unnoticed(
     client: Redis, persistent: RestartableRedis, tmp_path: Path, at_turn: int
