@@ -9,13 +9,13 @@ applied it, then restarted before replying) is recognised as done rather than as
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from redis.asyncio import Redis
 
 from agent.workflow import CallState
+from payment_tools.ids import random_hex
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class CallStateStore:
             stored = state.model_dump_json()
             # The client re-sends a script whose reply a restart cut off; had it been applied, a
             # bare version check would take our own write for a rival's and run ``change`` again.
-            write_id = uuid.uuid4().hex
+            write_id = random_hex(16)
             args: list[str | int] = [expected, stored, self._ttl_s, write_id, _RECENT_WRITES]
             written = await self._compare_and_set(keys=keys, args=args)
             if written == 1:

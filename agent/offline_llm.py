@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from livekit.agents import llm
@@ -16,6 +15,7 @@ from livekit.agents.types import (
 
 from agent.call_context import CallContext
 from agent.directed_dialog import decide
+from payment_tools.ids import random_hex
 
 
 class DirectedDialogLLM(llm.LLM[Any]):
@@ -78,14 +78,14 @@ class _PolicyStream(llm.LLMStream):
                 llm.FunctionToolCall(
                     name=decision.tool,
                     arguments=json.dumps(decision.arguments),
-                    call_id=f"dd_{uuid.uuid4().hex[:12]}",
+                    call_id=f"dd_{random_hex(6)}",
                 )
             )
         if not decision.say and not tool_calls:
             return
         self._event_ch.send_nowait(
             llm.ChatChunk(
-                id=uuid.uuid4().hex,
+                id=random_hex(16),
                 delta=llm.ChoiceDelta(
                     role="assistant", content=decision.say or None, tool_calls=tool_calls
                 ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 
 from livekit import rtc
@@ -16,18 +15,19 @@ from agent.guard import holds_card_number, scrubbed
 from agent.ingress import CallerIngress
 from agent.language import greeting
 from agent.tools import ALL_TOOLS
+from payment_tools.ids import random_hex
 
 logger = logging.getLogger(__name__)
 
 
 def _tool_call(name: str, arguments: dict[str, str]) -> llm.ChatChunk:
     return llm.ChatChunk(
-        id=uuid.uuid4().hex,
+        id=random_hex(16),
         delta=llm.ChoiceDelta(
             role="assistant",
             tool_calls=[
                 llm.FunctionToolCall(
-                    name=name, arguments=json.dumps(arguments), call_id=f"code_{uuid.uuid4().hex}"
+                    name=name, arguments=json.dumps(arguments), call_id=f"code_{random_hex(16)}"
                 )
             ],
         ),

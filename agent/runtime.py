@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,6 +43,7 @@ from payment_tools.gateway import (
     SandboxGateway,
     StripeGateway,
 )
+from payment_tools.ids import random_hex
 from payment_tools.keypad import KeypadRouter
 from payment_tools.redaction import mask_card_numbers
 from prompts import PromptBook
@@ -183,7 +183,7 @@ async def open_call(
     services: CallServices, *, language: str, call_id: str | None = None
 ) -> CallContext:
     """Create a new call's workflow state and context."""
-    call_id = call_id or f"call_{uuid.uuid4().hex[:16]}"
+    call_id = call_id or f"call_{random_hex(8)}"
     await services.calls.create(CallState(call_id=call_id, language=language))
     events = CallEvents(call_id)
     events.subscribe(CallMetrics(), details=False)

@@ -9,7 +9,6 @@ A plan holds the card's processor token and masked face only, never its digits.
 from __future__ import annotations
 
 import calendar
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from payment_tools.ids import random_hex
 from voicepay.accounts import AccountNumber, Currency
 from voicepay.redis_client import make_key, store_once
 from voicepay.saved_cards import Brand, Last4, ProcessorId
@@ -268,7 +268,7 @@ class PlanStore:
 
         The lock expires after ``ttl_ms`` so a crashed holder cannot block the plan for long.
         """
-        key, token = make_key("plan", plan_id, "lock"), secrets.token_hex(16)
+        key, token = make_key("plan", plan_id, "lock"), random_hex(16)
         held = bool(await self._redis.set(key, token, nx=True, px=ttl_ms))
         try:
             yield held

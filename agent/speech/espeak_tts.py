@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import struct
-import uuid
 from typing import Literal
 
 from livekit import rtc
@@ -17,6 +16,7 @@ from livekit.agents import APIConnectionError, APIError, APITimeoutError, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 
 from agent.speech.config import Language, OfflineTTSSettings, SpeechConfigError
+from payment_tools.ids import random_hex
 
 SAMPLE_RATE = 16_000
 """The rate this TTS emits."""
@@ -95,7 +95,7 @@ class EspeakStream(tts.ChunkedStream):
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         output_emitter.initialize(
-            request_id=uuid.uuid4().hex,
+            request_id=random_hex(16),
             sample_rate=SAMPLE_RATE,
             num_channels=1,
             mime_type="audio/pcm",

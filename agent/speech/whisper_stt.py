@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +26,7 @@ from livekit.agents.utils import AudioBuffer, is_given
 
 from agent.speech.config import Language, OfflineSTTSettings, SpeechConfigError
 from agent.speech.models import LoadedModel, load_model
+from payment_tools.ids import random_hex
 
 SAMPLE_RATE = 16_000
 """The rate Whisper listens at."""
@@ -108,7 +108,7 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
         duration = len(samples) / SAMPLE_RATE
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            request_id=uuid.uuid4().hex,
+            request_id=random_hex(16),
             alternatives=[
                 stt.SpeechData(
                     language=LanguageCode(lang),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from livekit.agents import RunContext, ToolResult, function_tool
@@ -32,6 +31,7 @@ from agent.workflow import (
 )
 from payment_tools.capture import CaptureProgress, CaptureStatus
 from payment_tools.gateway import ChargeStatus
+from payment_tools.ids import random_hex
 from payment_tools.keypad import SessionInProgress
 from voicepay.accounts import Account
 from voicepay.money import Money
@@ -158,7 +158,7 @@ async def capture_card(context: RunContext[CallContext]) -> str | ToolResult:
             entry = await call.services.desk.capture(
                 keys,
                 prompter,
-                idempotency_key=f"{call.call_id}:card:{uuid.uuid4().hex}",
+                idempotency_key=f"{call.call_id}:card:{random_hex(16)}",
                 on_progress=lambda progress: _report_progress(call, progress),
             )
     except SessionInProgress:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from payment_tools.cards import detect_brand
 from payment_tools.gateway.base import ChargeRequest, ChargeStatus, PaymentGateway
 from payment_tools.gateway.checkout import CheckoutLink, CheckoutRequest, sign_payload
 from payment_tools.gateway.errors import GatewayError
+from payment_tools.ids import random_hex
 from payment_tools.secure_card import MaskedCard, SecureCard
 from voicepay.money import Money
 
@@ -112,7 +112,7 @@ class SandboxCheckout:
             if session.request != request:
                 raise GatewayError("idempotency_error")
         else:
-            session = _Session(id=f"cs_sandbox_{secrets.token_hex(8)}", request=request)
+            session = _Session(id=f"cs_sandbox_{random_hex(8)}", request=request)
             self._sessions[session.id] = session
             self._by_key[request.idempotency_key] = session.id
         return CheckoutLink(
@@ -233,7 +233,7 @@ class SandboxCheckout:
 
     async def _announce(self, kind: str, session: _Session) -> int:
         event = {
-            "id": f"evt_sandbox_{secrets.token_hex(8)}",
+            "id": f"evt_sandbox_{random_hex(8)}",
             "object": "event",
             "type": kind,
             "created": int(time.time()),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from payment_tools.gateway.errors import (
     decline_reason,
 )
 from payment_tools.gateway.sandbox_cards import CardFacts, inspect_card, new_token_id, read_token
+from payment_tools.ids import random_hex
 from payment_tools.secure_card import MaskedCard, SecureCard
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _failed(code: str) -> ChargeResult:
 
 
 def _new_id(prefix: str) -> str:
-    return f"{prefix}_sandbox_{secrets.token_hex(8)}"
+    return f"{prefix}_sandbox_{random_hex(8)}"
 
 
 class SandboxGateway:

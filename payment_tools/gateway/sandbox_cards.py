@@ -12,12 +12,12 @@ with a Stripe PaymentMethod.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
 from payment_tools.gateway.base import DeclineReason
 from payment_tools.gateway.errors import CardRejected
+from payment_tools.ids import random_hex
 from payment_tools.secure_card import SecureCard
 
 
@@ -122,7 +122,7 @@ def inspect_card(card: SecureCard, today: date) -> CardFacts | CardRejected:
 def new_token_id(facts: CardFacts) -> str:
     """A fresh token id for a tokenized card; a brand the id cannot spell reads ``unknown``."""
     brand = facts.brand if _BRAND.fullmatch(facts.brand) else "unknown"
-    return f"pm_sandbox_{facts.behaviour}_{brand}_{facts.last4}_{secrets.token_hex(8)}"
+    return f"pm_sandbox_{facts.behaviour}_{brand}_{facts.last4}_{random_hex(8)}"
 
 
 def read_token(token: str) -> TokenFacts | None:
