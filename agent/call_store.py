@@ -25,17 +25,18 @@ _WRITES_KEY = "voicepay:call:{call_id}:writes"
 _MAX_RETRIES = 200
 _RECENT_WRITES = 16
 # Writes ARGV[2] with TTL ARGV[3] only if the stored state's version is still ARGV[1], and notes
-# the write's id ARGV[4] (32 hex digits) among the call's latest ids in KEYS[2].
+# the write's id ARGV[4] (32 hex digits) among the call's latest ids in KEYS[2], comma-separated
+# (a space or a dash would join two ids' digits into one run, which card screens would flag).
 # Returns 1 when written (or already written under this id), 0 when another writer changed the
 # state, -1 when it is gone.
 _COMPARE_AND_SET = """
 local recent = redis.call('GET', KEYS[2]) or ''
-if string.find(recent, ' ' .. ARGV[4], 1, true) then return 1 end
+if string.find(recent, ',' .. ARGV[4], 1, true) then return 1 end
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 if cjson.decode(current)['version'] ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-recent = string.sub(recent .. ' ' .. ARGV[4], -33 * tonumber(ARGV[5]))
+recent = string.sub(recent .. ',' .. ARGV[4], -33 * tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], recent, 'EX', ARGV[3])
 return 1
 """

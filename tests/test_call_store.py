@@ -9,8 +9,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.typing import EncodableT, KeyT
 
+from agent import call_store
 from agent.call_store import CallNotFound, CallStateStore
 from agent.workflow import CallState, Step, WorkflowViolation
+from payment_tools.redaction import mask_card_numbers
 
 
 async def test_create_load_and_ttl(redis: Redis) -> None:
@@ -73,3 +75,20 @@ async def test_an_update_sent_again_after_its_reply_was_lost_applies_once(
 async def test_missing_call(redis: Redis) -> None:
     with pytest.raises(CallNotFound):
         await CallStateStore(redis, ttl_s=60).load("nope")
+
+
+async def test_the_write_ids_kept_in_redis_never_join_into_a_card_like_number(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Distinct ids whose digits would meet across a separator: ...424242|424242...
+    ends = iter(
+        f"{letter * 26}424242" if n % 2 else f"424242{letter * 26}"
+        for n, letter in enumerate("abcdefghij")
+    )
+    monkeypatch.setattr(call_store, "random_hex", lambda n_bytes: next(ends))
+    store = CallStateStore(redis, ttl_s=120)
+    await store.create(CallState(call_id="ids"))
+    for _ in range(6):
+        await store.update("ids", lambda state: state.set_language("fr"))
+    writes = str(await redis.get("voicepay:call:ids:writes"))
+    assert writes.count("424242") == 6 and mask_card_numbers(writes) == writes
