@@ -99,37 +99,32 @@ def decide(chat_ctx: llm.ChatContext, state: CallState, prompts: PromptBook) -> 
         return Decision(say=prompts.text("greeting"))
     if last.type == "function_call_output":
         decision = _after_tool(last, state, prompts)
-        channel = _asked_for_link(chat_ctx, prompts.language)
-        if decision.tool == "capture_card" and channel is not None:
-            # "The full balance, by link please": the amount was set, the link comes next.
-            return Decision(
-                say=decision.say, tool="send_payment_link", arguments={"channel": channel}
-            )
-        if decision.tool == "capture_card" and _latest_asks(chat_ctx, Intent.KEEP_CARD, prompts):
-            # "The minimum, and keep my card for next time": consent comes before the keypad.
-            return Decision(say=decision.say, tool="keep_card_for_next_time")
+        if decision.tool == "capture_card":
+            return _before_the_keypad(decision, _latest_caller_text(chat_ctx), prompts.language)
         return decision
     if last.type == "message" and last.role == "user":
         return _after_caller(last.text_content or "", state, prompts, _last_said(chat_ctx))
     return Decision()
 
 
-def _asked_for_link(chat_ctx: llm.ChatContext, lang: str) -> str | None:
-    """The channel of the payment link the caller's latest utterance asked for, if it did."""
-    for item in reversed(chat_ctx.items):
-        if item.type == "message" and item.role == "user":
-            text = item.text_content or ""
-            asked = Intent.PAYMENT_LINK in detect_intents(text, lang)
-            return _link_channel(text) if asked else None
-    return None
+def _before_the_keypad(capture: Decision, said: str, lang: str) -> Decision:
+    """The keypad comes next unless the caller's words that set the amount asked otherwise."""
+    intents = detect_intents(said, lang)
+    if Intent.PAYMENT_LINK in intents:
+        # "The full balance, by link please": the amount was set, the link comes next.
+        channel = _link_channel(said)
+        return Decision(say=capture.say, tool="send_payment_link", arguments={"channel": channel})
+    if Intent.KEEP_CARD in intents:
+        # "The minimum, and keep my card for next time": consent comes before the keypad.
+        return Decision(say=capture.say, tool="keep_card_for_next_time")
+    return capture
 
 
-def _latest_asks(chat_ctx: llm.ChatContext, intent: Intent, prompts: PromptBook) -> bool:
-    """Whether the caller's latest utterance expressed ``intent``."""
+def _latest_caller_text(chat_ctx: llm.ChatContext) -> str:
     for item in reversed(chat_ctx.items):
         if item.type == "message" and item.role == "user":
-            return intent in detect_intents(item.text_content or "", prompts.language)
-    return False
+            return item.text_content or ""
+    return ""
 
 
 def _link_channel(text: str) -> str:

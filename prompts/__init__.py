@@ -73,6 +73,11 @@ class PromptBook:
         """Whether ``key`` names a prompt."""
         return key in self._prompts
 
+    def brand_name(self, brand: str) -> str:
+        """A card brand as said to the caller ("American Express"); the brand id when unnamed."""
+        key = f"brand.{brand}"
+        return self.text(key) if self.has(key) else brand
+
     def placeholders(self, key: str) -> frozenset[str]:
         """The ``{names}`` the prompt ``key`` expects."""
         template = self._template(key)

@@ -59,6 +59,11 @@ class StoredCard(BaseModel):
     last4: Last4
     consent: CardConsent
 
+    @property
+    def reusable(self) -> bool:
+        """Whether the caller agreed to it paying later calls' payments (a plan's pays its plan)."""
+        return self.consent.purpose == "future_payments"
+
 
 class SavedCardStore:
     """One card on file per account, and the processor customer id of each account, in Redis.

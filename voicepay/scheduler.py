@@ -282,13 +282,11 @@ class _Charger:
         account = await self.accounts.get(plan.account_number)
         if account is None or paid.reference is None:
             return
-        prompts = PromptBook.load(account.language)
-        brand_key = f"brand.{plan.brand}"
         receipt = Receipt(
             language=account.language,
             merchant=receipts.merchant,
             amount=Money(paid.amount_minor, plan.currency),
-            brand=prompts.text(brand_key) if prompts.has(brand_key) else plan.brand,
+            brand=PromptBook.load(account.language).brand_name(plan.brand),
             last4=plan.last4,
             confirmation_code=confirmation_code(paid.reference),
             paid_on=self.today,

@@ -6,7 +6,7 @@ code from their own words (:mod:`agent.ingress`), never by a tool.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from livekit.agents import RunContext, ToolResult, function_tool
 
@@ -120,7 +120,7 @@ async def promise_to_pay(
     error = "unclear" if day is None else check_promise_date(day, today, max_days)
     if day is None or error is not None:
         key = "promise.ask_date" if date is None else f"promise.error.{error}"
-        latest = format_date(date_after(today, max_days), call.language)
+        latest = format_date(today + timedelta(days=max_days), call.language)
         say = call.prompts.text(key, max_days=max_days, latest=latest)
         return await _ask(call, Offer.PROMISE_DATE, say)
     money = _promised_amount(call, account, amount)
@@ -178,7 +178,7 @@ async def use_saved_card(context: RunContext[CallContext]) -> str | ToolResult:
     state = await call.state()
     account = await verified_account(call, state)
     stored = await call.services.saved_cards.get(account.number) if account else None
-    if stored is None or stored.consent.purpose != "future_payments":
+    if stored is None or not stored.reusable:
         # A card kept for a plan is charged for that plan only, never offered for other payments.
         return tool_reply("not_expected", next_action="call capture_card")
     card = CardOnCall(
@@ -225,11 +225,6 @@ def _refused(refused: WorkflowViolation, state: CallState) -> str:
     return tool_reply("refused", code=refused.code, next_action=workflow_hint(state))
 
 
-def date_after(today: date, days: int) -> date:
-    """``today`` plus ``days`` days."""
-    return date.fromordinal(today.toordinal() + days)
-
-
 async def _ask(call: CallContext, offer: Offer, say: str) -> str:
     """Ask the caller ``say`` and note that the workflow waits on its answer."""
     try:
@@ -253,14 +248,14 @@ def _promised_amount(call: CallContext, account: Account, amount: str | None) ->
     if not amount:
         return balance
     intent = parse_amount(amount, call.language, account.currency)
-    if intent is None or intent.kind == "full":
-        return balance if intent is not None else None
-    if intent.kind == "minimum" or intent.money is None:
+    if intent is None or intent.kind == "minimum":
         return None
+    if intent.kind == "full":
+        return balance
     money = intent.money
-    return (
-        money if 0 < money.minor <= balance.minor and money.currency == balance.currency else None
-    )
+    if money is None or money.currency != balance.currency:
+        return None
+    return money if 0 < money.minor <= balance.minor else None
 
 
 def _plan_terms(call: CallContext, account: Account, count: int) -> PlanTerms | str:

@@ -289,14 +289,12 @@ async def confirm_and_charge(context: RunContext[CallContext]) -> str:
 async def _saved_card_offer(call: CallContext, state: CallState) -> str | None:
     """The question "shall I use the card on file?", when the account keeps one."""
     stored = await call.services.saved_cards.get(state.account_number or "")
-    usable = stored is not None and stored.consent.purpose == "future_payments"
-    if stored is None or not usable or not state.can_capture():
+    if stored is None or not stored.reusable or not state.can_capture():
         return None
     await call.update(lambda s: s.saved_card_offered())
-    brand = stored.brand
     return call.prompts.text(
         "saved_card.offer",
-        brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
+        brand=call.prompts.brand_name(stored.brand),
         last4=stored.last4,
     )
 

@@ -69,12 +69,11 @@ async def deliver_receipt(
     if state.payment_reference is None:
         raise WorkflowViolation("not_paid")
     terms = state.terms()
-    brand = terms.card.brand
     receipt = Receipt(
         language=call.language,
         merchant=call.settings.payments.merchant_name,
         amount=Money(terms.amount_minor, terms.currency),
-        brand=call.prompts.text(f"brand.{brand}") if call.prompts.has(f"brand.{brand}") else brand,
+        brand=call.prompts.brand_name(terms.card.brand),
         last4=terms.card.last4,
         confirmation_code=confirmation_code(state.payment_reference),
         paid_on=datetime.now(UTC).date(),
